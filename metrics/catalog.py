@@ -1,0 +1,234 @@
+"""The indicator catalog: documents, data elements, indicators, plans and targets.
+
+All of it is data (``data/catalog/*.yaml``), validated against ``catalog_schema`` and
+cross-checked here. ``load_catalog`` raises ``CatalogError`` listing every problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from metrics import paths
+from metrics.catalog_schema import SCHEMAS
+
+PILLAR_NAMES = {
+    "consolidation": ("巩固脱贫成果", "Consolidating gains"),
+    "industry": ("产业兴旺", "Thriving industry"),
+    "ecology": ("生态宜居", "Liveable environment"),
+    "civility": ("乡风文明", "Civility"),
+    "governance": ("治理有效", "Effective governance"),
+    "prosperity": ("生活富裕", "Prosperity"),
+    "infrastructure": ("基础设施/公共服务", "Infrastructure & services"),
+}
+PILLAR_ORDER = list(PILLAR_NAMES)
+
+
+class CatalogError(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("catalog invalid:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Element:
+    code: str
+    name_zh: str
+    name_en: str
+    unit_zh: str
+    unit_en: str
+    temporal: str
+    aggregation: str
+    weight: str | None = None
+    cumulative: bool = False
+    percent: bool = False
+    role: str = "data"
+    demo: dict = field(default_factory=dict, compare=False, hash=False)
+    note_zh: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_zh: str
+    name_en: str
+    pillar: str
+    department_zh: str
+    department_en: str
+    unit_zh: str
+    unit_en: str
+    direction: str
+    formula: dict = field(compare=False, hash=False)
+    definition_zh: str = ""
+    definition_en: str = ""
+    decimals: int = 1
+
+    @property
+    def kind(self) -> str:
+        return self.formula["type"]
+
+    def elements(self) -> list[str]:
+        f = self.formula
+        return [f["numerator"], f["denominator"]] if f["type"] == "ratio" else [f["element"]]
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    name_zh: str
+    name_en: str
+    start: str
+    base: str
+    end: str
+    region: str | None = None
+    illustrative: bool = False
+
+    def covers(self, period: str) -> bool:
+        return self.start <= period <= self.end
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    plan: str
+    indicator: str
+    kind: str
+    target_period: str
+    source: dict = field(compare=False, hash=False)
+    region: str | None = None
+    target_value: float | None = None
+    baseline_value: float | None = None
+    baseline_period: str | None = None
+    comparison: str | None = None
+    milestones: dict = field(default_factory=dict, compare=False, hash=False)
+    schedule: dict = field(default_factory=dict, compare=False, hash=False)
+    benchmark: str | None = None
+    margin: float = 0.0
+    note_zh: str | None = None
+
+    @property
+    def final_value(self) -> float | None:
+        """The value that counts as reaching the target (total for milestones)."""
+        if self.kind == "milestones":
+            return float(sum(self.milestones.values()))
+        if self.kind == "schedule":
+            return float(self.schedule[max(self.schedule)])
+        return self.target_value
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    file: str
+    title_zh: str
+    title_en: str
+    year: int
+    issuer_zh: str | None = None
+
+
+@dataclass
+class Catalog:
+    documents: dict[str, Document]
+    elements: dict[str, Element]
+    indicators: dict[str, Indicator]
+    plans: dict[str, Plan]
+    targets: list[Target]
+
+    def targets_of(self, plan_id: str, indicator: str | None = None) -> list[Target]:
+        return [t for t in self.targets
+                if t.plan == plan_id and (indicator is None or t.indicator == indicator)]
+
+    def plan_for_period(self, period: str) -> Plan | None:
+        """The plan whose period covers ``period`` (the latest-starting one if several)."""
+        covering = [p for p in self.plans.values() if p.covers(period)]
+        return max(covering, key=lambda p: p.start) if covering else None
+
+    def is_count(self, indicator: Indicator) -> bool:
+        """Counts (toilets to build) belong to their region; rates apply down the hierarchy."""
+        if indicator.kind != "value":
+            return False
+        element = self.elements[indicator.formula["element"]]
+        return element.aggregation == "sum" and not element.percent
+
+
+def _read_yaml(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or []
+    if not isinstance(data, list):
+        raise CatalogError([f"{path.name}: expected a list of entries"])
+    return data
+
+
+def validate_entries(kind: str, entries: list[dict]) -> list[str]:
+    """Schema problems of one file's entries, as readable lines."""
+    validator = jsonschema.Draft202012Validator(SCHEMAS[kind])
+    problems = []
+    for i, entry in enumerate(entries):
+        ident = entry.get("code") or entry.get("id") or f"#{i}"
+        for err in validator.iter_errors(entry):
+            where = "/".join(str(p) for p in err.absolute_path) or "(entry)"
+            problems.append(f"{kind}.yaml {ident}: {where}: {err.message}")
+    return problems
+
+
+def _cross_check(cat: Catalog) -> list[str]:
+    problems = []
+    for e in cat.elements.values():
+        if e.aggregation == "weighted_mean" and e.weight not in cat.elements:
+            problems.append(f"element {e.code}: weight {e.weight!r} is not an element")
+    for ind in cat.indicators.values():
+        for code in ind.elements():
+            if code not in cat.elements:
+                problems.append(f"indicator {ind.code}: unknown element {code}")
+    for t in cat.targets:
+        ind = cat.indicators.get(t.indicator)
+        if ind is None:
+            problems.append(f"target {t.id}: unknown indicator {t.indicator}")
+        if t.plan not in cat.plans:
+            problems.append(f"target {t.id}: unknown plan {t.plan}")
+        plan = cat.plans.get(t.plan)
+        doc = t.source.get("document")
+        if doc is not None and doc not in cat.documents:
+            problems.append(f"target {t.id}: unknown document {doc}")
+        if plan and not plan.illustrative and not (doc and t.source.get("clause") and t.source.get("quote_zh")):
+            problems.append(f"target {t.id}: a real plan's target must cite document, clause and quote")
+        if t.kind == "relative":
+            bench = cat.elements.get(t.benchmark or "")
+            if bench is None or bench.role != "benchmark":
+                problems.append(f"target {t.id}: benchmark {t.benchmark} is not a benchmark element")
+        if ind is not None and (t.kind == "coverage") != (ind.kind == "coverage"):
+            problems.append(f"target {t.id}: coverage targets go with coverage indicators")
+    ids = [t.id for t in cat.targets]
+    for dup in {i for i in ids if ids.count(i) > 1}:
+        problems.append(f"target id {dup} is not unique")
+    return problems
+
+
+def load_catalog(catalog_dir: Path | None = None) -> Catalog:
+    folder = catalog_dir or paths.CATALOG_DIR
+    raw = {kind: _read_yaml(folder / f"{kind}.yaml") for kind in SCHEMAS}
+    problems = [p for kind, entries in raw.items() for p in validate_entries(kind, entries)]
+    if problems:
+        raise CatalogError(problems)
+    cat = Catalog(
+        documents={d["id"]: Document(**d) for d in raw["documents"]},
+        elements={e["code"]: Element(**e) for e in raw["elements"]},
+        indicators={i["code"]: Indicator(**i) for i in raw["indicators"]},
+        plans={p["id"]: Plan(**p) for p in raw["plans"]},
+        targets=[Target(**{**t, "milestones": {int(k): v for k, v in (t.get("milestones") or {}).items()}})
+                 for t in raw["targets"]],
+    )
+    problems = _cross_check(cat)
+    if problems:
+        raise CatalogError(problems)
+    return cat
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    return load_catalog()
