@@ -54,6 +54,7 @@ class Plot:
     target: Target | None
     next_target: Target | None
     scenario: str
+    benchmark: dict | None = None      # period -> value, for relative targets
 
 
 def _rng(*keys) -> np.random.Generator:
@@ -108,7 +109,8 @@ def path_value(plot: Plot, t: str, k: float, catalog: Catalog) -> float:
     if target.kind == "relative":
         delta = {"achieved": 1.4, "on_track": 0.6, "accelerate": -0.4, "off_track": -1.3,
                  "regressing": -2.5}[plot.scenario] + (k - SCENARIOS[plot.scenario])
-        return BENCHMARK_GROWTH[periods.year_of(t)] + delta
+        bench = (plot.benchmark or {}).get(t, BENCHMARK_GROWTH[periods.year_of(t)])
+        return bench + delta if percent else bench * (1 + delta / 20)
     b = target.baseline_value
     if b is None:
         b = _default_baseline(target, ind.direction, percent)
@@ -293,10 +295,29 @@ class DemoBuilder:
         self._store(element, [u.code for u in units], self.quarters, values)
 
     def build_benchmarks(self) -> None:
+        """Benchmark series at the top region: growth rates, or levels growing at those rates."""
         for el in self.cat.elements.values():
-            if el.role == "benchmark":
-                self._store(el.code, [self.top], self.quarters,
-                            [[BENCHMARK_GROWTH[periods.year_of(q)] for q in self.quarters]])
+            if el.role != "benchmark":
+                continue
+            if el.percent:
+                values = [BENCHMARK_GROWTH[periods.year_of(q)] for q in self.quarters]
+                if "增速" not in el.name_zh:
+                    hint = el.demo.get("per_village", [40, 60])
+                    values = [(float(hint[0]) + float(hint[1])) / 2 + 0.8 * i / 4
+                              for i, _ in enumerate(self.quarters)]
+            else:
+                hint = el.demo.get("per_village", [15000, 20000])
+                level, values = (float(hint[0]) + float(hint[1])) / 2, []
+                for q in self.quarters:
+                    year = periods.year_of(q)
+                    annual = level * math.prod(1 + BENCHMARK_GROWTH[y] / 100 for y in range(2021, year + 1))
+                    share = INCOME_SHARE_BY_QUARTER[periods.quarter_of(q) - 1] if el.temporal == "ytd" else 1.0
+                    values.append(annual * share)
+            self._store(el.code, [self.top], self.quarters, [values])
+            series = dict(zip(self.quarters, values))
+            for plot in self.plots.values():
+                if plot.target is not None and plot.target.benchmark == el.code:
+                    plot.benchmark = series
 
     def build(self) -> pd.DataFrame:
         for base in ("population", "households"):

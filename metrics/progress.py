@@ -110,6 +110,17 @@ def linear_projection(series: list[tuple[str, float]], t: str, target_period: st
     return my + slope * (periods.to_index(target_period) - mx)
 
 
+def progress_ratio(v: float, b: float, e: float, sign: int) -> float:
+    """p = (v − b)/(e − b), direction-aware; when nothing is required yet, 1 if not lost ground."""
+    required = sign * (e - b)
+    gained = sign * (v - b)
+    if required > 1e-12:
+        return gained / required
+    if sign * (v - e) >= -1e-9:
+        return 1.0
+    return -1.0 if gained < 0 else 0.0
+
+
 def classify(p: float | None) -> str:
     if p is None:
         return "no_data"
@@ -199,14 +210,14 @@ def assess(target, direction: str, series: list[tuple[str, float]], t: str, base
     if target.kind in ("milestones", "schedule"):
         result.progress = v / e if e else (1.0 if v >= 0 else None)
     else:
-        required = sign * (e - b)
-        gained = sign * (v - b)
-        if required > 1e-12:
-            result.progress = gained / required
-        elif meets(v, e, sign):
-            result.progress = 1.0               # nothing required yet, nothing lost
-        else:
-            result.progress = -1.0 if gained < 0 else 0.0
+        pv, pb, pe = v, b, e
+        if target.kind == "relative":
+            # against a moving benchmark, progress is measured on the gap to it:
+            # the gap at the base period must close to zero by t
+            bench_base = _value_at(benchmark or [], base) or next(
+                (bv for bp, bv in sorted(benchmark or []) if bp >= base), e)
+            pv, pb, pe = v - e, b - bench_base, 0.0
+        result.progress = progress_ratio(pv, pb, pe, sign)
 
     if final:
         result.status = "met" if achieved else "not_met"

@@ -251,13 +251,31 @@ def assess_region(store: Store, region_code: str | None = None, period: str | No
 
 def assess_children(store: Store, region_code: str, period: str, plan: Plan,
                     indicator_code: str) -> list[IndicatorStatus]:
-    """One indicator's status for every child of a region (for rankings and heatmaps)."""
+    """One indicator's status for every child of a region (for rankings)."""
+    return [rows[0] for rows in assess_subregions(store, region_code, period, plan, [indicator_code]).values()]
+
+
+def assess_subregions(store: Store, region_code: str, period: str, plan: Plan,
+                      indicator_codes: list[str] | None = None) -> dict[str, list[IndicatorStatus]]:
+    """Every indicator's status for every child of a region — one rollup query for all of them."""
     children = [r.code for r in store.hierarchy.children(region_code)]
     if not children:
-        return []
-    ind = store.catalog.indicators[indicator_code]
+        return {}
+    cat = store.catalog
+    codes = indicator_codes or list(cat.indicators)
     first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
-    values = indicator_values(store, children, [indicator_code], first, period)
-    by_region = {code: list(zip(g["period"], g["value"].astype(float)))
-                 for code, g in values.groupby("region_code")}
-    return [assess_one(store, plan, ind, c, period, by_region.get(c, [])) for c in children]
+    values = indicator_values(store, children, codes, first, period)
+    grouped = {key: list(zip(g["period"], g["value"].astype(float)))
+               for key, g in values.groupby(["region_code", "indicator"])}
+    return {c: [assess_one(store, plan, cat.indicators[i], c, period, grouped.get((c, i), []))
+                for i in codes] for c in children}
+
+
+def provenance(store: Store, region_code: str, period: str, indicator_code: str):
+    """The newest snapshot that contributed to an indicator's value for a region and quarter."""
+    ind = store.catalog.indicators[indicator_code]
+    rows = store.rollup_rows([region_code], rollup_code(ind), period, period)
+    if rows.empty:
+        return None
+    snap_id = int(rows["snapshot_id"].max())
+    return next((s for s in store.snapshots() if s.id == snap_id), None)

@@ -143,7 +143,12 @@ def test_relative_target_compares_with_benchmark_at_t():
     assert ok.status == "achieved" and ok.expected == 6.5 and ok.target == 6.5
     behind = progress.assess(t, "higher", [("2023Q2", 6.0), ("2024Q2", 6.2)], "2024Q2", "2020Q4", benchmark=bench)
     assert behind.status != "achieved"
-    assert behind.progress == pytest.approx((6.2 - 6.0) / (6.5 - 6.0))
+    # progress on the gap to the benchmark: -1.0 at the start (6.0 vs 7.0), -0.3 now (6.2 vs 6.5)
+    assert behind.progress == pytest.approx((-0.3 - -1.0) / (0 - -1.0))
+    assert behind.status == "accelerate"
+    fell_behind = progress.assess(t, "higher", [("2023Q2", 7.5), ("2024Q2", 6.0)], "2024Q2", "2020Q4",
+                                  benchmark=bench)
+    assert fell_behind.status == "regressing"   # was above the benchmark, now below it
     none = progress.assess(t, "higher", [("2024Q2", 7.0)], "2024Q2", "2020Q4", benchmark=[])
     assert none.status == "no_data"
 

@@ -1,0 +1,157 @@
+"""One translation table for every label, status and unit the UI and exports show.
+
+``tr(key, lang)`` returns the Chinese (default) or English text; statuses carry a colour from
+the Okabe–Ito colour-blind-safe palette and an icon, so status is never told by colour alone.
+"""
+
+from __future__ import annotations
+
+from metrics.catalog import PILLAR_NAMES
+
+LANGS = ("zh", "en")
+
+# status: (zh, en, icon, colour)
+STATUS = {
+    "achieved":   ("已达标", "Achieved", "✔", "#009E73"),
+    "on_track":   ("正常推进", "On track", "➜", "#56B4E9"),
+    "accelerate": ("需加快", "Needs acceleration", "⚠", "#E69F00"),
+    "off_track":  ("严重滞后", "Off track", "✖", "#D55E00"),
+    "regressing": ("倒退", "Regressing", "↘", "#CC79A7"),
+    "met":        ("达标", "Met", "✔", "#009E73"),
+    "not_met":    ("未达标", "Not met", "✖", "#D55E00"),
+    "no_data":    ("无数据", "No data", "？", "#999999"),
+    "no_target":  ("无目标", "No target", "○", "#BBBBBB"),
+}
+STATUS_ORDER = ["achieved", "met", "on_track", "accelerate", "off_track", "regressing", "not_met",
+                "no_data", "no_target"]
+# how bad a status is, for "most lagging" lists (higher = worse)
+STATUS_SEVERITY = {"regressing": 6, "not_met": 5, "off_track": 5, "accelerate": 3, "no_data": 1,
+                   "on_track": 0, "no_target": 0, "achieved": -1, "met": -1}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app_title": ("乡村振兴目标监测", "Rural Revitalization Target Tracker"),
+    "page_overview": ("总览", "Overview"),
+    "page_indicator": ("指标详情", "Indicator"),
+    "page_compare": ("地区对比", "Comparison"),
+    "region": ("地区", "Region"),
+    "level_pick": ("下级地区", "Sub-region"),
+    "whole": ("（全部）", "(all)"),
+    "quarter": ("季度", "Quarter"),
+    "plan": ("规划", "Plan"),
+    "language": ("语言 / Language", "语言 / Language"),
+    "indicator": ("指标", "Indicator"),
+    "demo_banner": ("演示数据：以下数字均为合成数据，地区为虚构（代码以 99 开头），不代表任何真实地方。",
+                    "Demo data: every number below is synthetic and the regions are fictional (codes start with 99)."),
+    "illustrative_plan": ("示例规划：目标为演示用示例，非真实政策。",
+                          "Illustrative plan: its targets are examples, not real policy."),
+    "no_data_yet": ("还没有任何数据。请先上传数据，或运行 python -m metrics demo 生成演示数据。",
+                    "No data yet. Upload data, or run python -m metrics demo for the demo data set."),
+    "no_data_region": ("该地区在所选季度没有数据。", "This region has no data for the selected quarter."),
+    "no_children": ("该地区没有下级地区。", "This region has no sub-regions."),
+    "no_plan": ("没有覆盖所选季度的规划。", "No plan covers the selected quarter."),
+    "status_strip": ("指标状态", "Indicator status"),
+    "filter_all": ("全部", "All"),
+    "value": ("当前值", "Value"),
+    "target": ("目标", "Target"),
+    "target_year": ("目标年份", "Target year"),
+    "expected": ("应达", "Expected now"),
+    "progress": ("进度", "Progress"),
+    "status": ("状态", "Status"),
+    "projection": ("预测", "Projection"),
+    "baseline": ("基期值", "Baseline"),
+    "vs_prev_q": ("较上季度", "vs prev. quarter"),
+    "vs_last_year": ("较上年同期", "vs same quarter last year"),
+    "cumulative": ("累计", "cumulative"),
+    "annual": ("年度", "annual"),
+    "most_lagging_ind": ("最滞后的指标", "Most lagging indicators"),
+    "most_lagging_reg": ("拖后腿的下级地区", "Sub-regions furthest behind"),
+    "gap": ("差距", "Gap"),
+    "actual": ("实际值", "Actual"),
+    "expected_path": ("应达路径", "Expected path"),
+    "target_line": ("目标值", "Target"),
+    "milestone": ("年度任务", "Milestone"),
+    "projection_line": ("趋势预测", "Projection"),
+    "benchmark": ("对比基准", "Benchmark"),
+    "ranking": ("下级地区排名", "Sub-region ranking"),
+    "subregion_table": ("下级地区明细", "Sub-regions"),
+    "definition": ("定义", "Definition"),
+    "formula": ("计算公式", "Formula"),
+    "source": ("目标出处", "Target source"),
+    "document": ("文件", "Document"),
+    "clause": ("条款", "Clause"),
+    "quote": ("原文", "Original wording"),
+    "provenance": ("数据来源", "Provenance"),
+    "snapshot": ("数据版本", "Snapshot"),
+    "file": ("文件名", "File"),
+    "uploaded": ("上传时间", "Uploaded"),
+    "uploaded_by": ("上传人", "By"),
+    "department": ("责任单位", "Responsible department"),
+    "pillar": ("领域", "Pillar"),
+    "heatmap": ("下级地区 × 指标 状态矩阵", "Sub-regions × indicators scorecard"),
+    "open_indicator": ("查看指标详情", "Open indicator"),
+    "table": ("明细表", "Table"),
+    "download_csv": ("下载 CSV", "Download CSV"),
+    "download_xlsx": ("下载 XLSX", "Download XLSX"),
+    "no_target_here": ("该地区此指标无目标：仅显示数值和趋势。", "No target for this region: value and trend only."),
+    "too_few_points": ("数据点不足，无法预测", "too few points for a projection"),
+    "inherited_target": ("目标继承自上级地区", "target set for a parent region"),
+    "final_note": ("目标期已过，状态为最终评估", "target period passed: final assessment"),
+    "formula_ratio": ("{num} ÷ {den} × {scale}", "{num} ÷ {den} × {scale}"),
+    "formula_value": ("{el}（各地区{agg}）", "{el} ({agg} over regions)"),
+    "formula_yoy": ("（本期 {el} ÷ 上年同期 − 1）× 100", "({el} this quarter ÷ same quarter last year − 1) × 100"),
+    "formula_coverage": ("拥有 {el} 的{level}数 ÷ {level}总数 × 100", "{level}s with {el} ÷ all {level}s × 100"),
+    "agg_sum": ("求和", "summed"),
+    "agg_weighted_mean": ("按{w}加权平均", "mean weighted by {w}"),
+    "region_col": ("地区", "Region"),
+    "sort_by": ("排序", "Sort by"),
+    "n_indicators": ("{n} 个指标", "{n} indicators"),
+    "pick_indicator": ("选择指标", "Choose an indicator"),
+    "export": ("导出", "Export"),
+}
+
+LEVEL = {
+    "nation": ("全国", "nation"), "province": ("省", "province"), "city": ("市", "city"),
+    "county": ("县（旗）", "county"), "township": ("乡镇（苏木）", "township"), "village": ("村（嘎查）", "village"),
+}
+
+UNITS_EN = {"座": "units", "公里": "km", "%": "%", "元": "yuan", "人": "persons", "户": "households",
+            "个": "", "次": "times", "所": "", "家": "", "人次": "person-times"}
+
+
+def tr(key: str, lang: str = "zh", **fmt) -> str:
+    zh, en = TEXT[key]
+    text = en if lang == "en" else zh
+    return text.format(**fmt) if fmt else text
+
+
+def status_label(status: str, lang: str = "zh", icon: bool = True) -> str:
+    zh, en, ic, _ = STATUS[status]
+    text = en if lang == "en" else zh
+    return f"{ic} {text}" if icon else text
+
+
+def status_colour(status: str) -> str:
+    return STATUS[status][3]
+
+
+def pillar_name(pillar: str, lang: str = "zh") -> str:
+    zh, en = PILLAR_NAMES[pillar]
+    return en if lang == "en" else zh
+
+
+def level_name(level: str, lang: str = "zh") -> str:
+    zh, en = LEVEL[level]
+    return en if lang == "en" else zh
+
+
+def name(obj, lang: str = "zh") -> str:
+    """Bilingual name of anything with name_zh/name_en (indicator, element, plan)."""
+    return (getattr(obj, "name_en", "") or obj.name_zh) if lang == "en" else obj.name_zh
+
+
+def region_name(region, lang: str = "zh") -> str:
+    return (region.name_en or region.name) if lang == "en" else region.name
+
+
+def unit(indicator, lang: str = "zh") -> str:
+    return indicator.unit_en if lang == "en" else indicator.unit_zh

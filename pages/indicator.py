@@ -1,0 +1,126 @@
+"""指标详情 Indicator — target path, sub-region ranking and table, definition, source, provenance."""
+
+import pandas as pd
+import streamlit as st
+
+from metrics import charts, i18n, query
+from metrics.i18n import tr
+from pages import common
+
+f: common.Filters = st.session_state["filters"]
+lg = f.lang
+common.st_header(f, "page_indicator")
+
+
+def formula_in_words(ind, cat) -> str:
+    fm = ind.formula
+    el = lambda code: i18n.name(cat.elements[code], lg)  # noqa: E731
+    if fm["type"] == "ratio":
+        return tr("formula_ratio", lg, num=el(fm["numerator"]), den=el(fm["denominator"]), scale=fm.get("scale", 100))
+    if fm["type"] == "yoy_growth":
+        return tr("formula_yoy", lg, el=el(fm["element"]))
+    if fm["type"] == "coverage":
+        return tr("formula_coverage", lg, el=el(fm["element"]), level=i18n.level_name(fm["level"], lg))
+    element = cat.elements[fm["element"]]
+    agg = tr("agg_sum", lg) if element.aggregation == "sum" else tr(
+        "agg_weighted_mean", lg, w=el(element.weight))
+    return tr("formula_value", lg, el=el(fm["element"]), agg=agg)
+
+
+if common.ready(f):
+    s = f.store
+    cat = s.catalog
+    rows = common.cached_assess_region(f.data_dir, f.version, f.region, f.period, f.plan.id)
+    codes = [r.indicator.code for r in rows]
+    wanted = st.session_state.get("indicator")
+    if wanted not in codes:
+        with_target = [r for r in rows if r.target is not None]
+        wanted = (with_target or rows)[0].indicator.code
+    code = st.selectbox(tr("pick_indicator", lg), codes, index=codes.index(wanted),
+                        format_func=lambda c: f"{i18n.name(cat.indicators[c], lg)}", key="indicator_widget")
+    st.session_state["indicator"] = code
+    common.sync_url()
+    row = rows[codes.index(code)]
+    ind, a, t = row.indicator, row.assessment, row.target
+    d = ind.decimals
+    unit = i18n.unit(ind, lg)
+
+    st.markdown(f"### {i18n.name(ind, lg)} {common.status_badge(a.status, lg)}", unsafe_allow_html=True)
+    if row.current is None and a.value is None:
+        st.info(tr("no_data_region", lg))
+    m = st.columns(5)
+    m[0].metric(tr("value", lg), f"{common.fmt(a.value if a.value is not None else row.current, d)} {unit}",
+                None if row.change_quarter is None else f"{row.change_quarter:+,.{d}f} {tr('vs_prev_q', lg)}")
+    m[1].metric(tr("target", lg), f"{common.fmt(a.target, d)}" + (f" · {t.target_period[:4]}" if t else ""))
+    m[2].metric(tr("expected", lg), common.fmt(a.expected, d))
+    m[3].metric(tr("progress", lg), common.fmt(a.progress, 2))
+    m[4].metric(tr("projection", lg), common.fmt(a.projection, d))
+    notes = []
+    if t is None:
+        notes.append(tr("no_target_here", lg))
+    if row.target_region and row.target_region != f.region:
+        notes.append(f"{tr('inherited_target', lg)}：{i18n.region_name(s.hierarchy[row.target_region], lg)}")
+    if "too_few_points" in a.notes:
+        notes.append(tr("too_few_points", lg))
+    if a.final:
+        notes.append(tr("final_note", lg))
+    if notes:
+        st.caption(" · ".join(notes))
+
+    bench = query.benchmark_series(s, f.region, t.benchmark) if t is not None and t.kind == "relative" else None
+    fig = charts.target_path_figure(row, f.plan.base, lg, benchmark=bench)
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="path_chart")
+
+    children = common.cached_assess_subregions(f.data_dir, f.version, f.region, f.period, f.plan.id)
+    st.subheader(tr("ranking", lg))
+    if not children:
+        st.info(tr("no_children", lg))
+    else:
+        h = s.hierarchy
+        child_rows = [{"code": c, "name": i18n.region_name(h[c], lg), "status": st_.assessment.status,
+                       "value": st_.assessment.value if st_.assessment.value is not None else st_.current,
+                       "expected": st_.assessment.expected, "target": st_.assessment.target,
+                       "progress": st_.assessment.progress}
+                      for c, sts in children.items() for st_ in sts if st_.indicator.code == code]
+        target_line = a.target if t is not None and t.kind != "milestones" else None
+        st.plotly_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),
+                        width="stretch", config={"displaylogo": False}, key="ranking_chart")
+        st.subheader(tr("subregion_table", lg))
+        table = pd.DataFrame([{
+            tr("region_col", lg): r["name"],
+            f"{tr('value', lg)}（{unit}）": None if r["value"] is None else round(r["value"], d),
+            tr("target", lg): None if r["target"] is None else round(r["target"], d),
+            tr("expected", lg): None if r["expected"] is None else round(r["expected"], d),
+            tr("progress", lg): None if r["progress"] is None else round(r["progress"], 2),
+            tr("status", lg): i18n.status_label(r["status"], lg),
+        } for r in child_rows])
+        st.dataframe(table, hide_index=True, width="stretch")
+        common.st_table_downloads(table, f"{code}_{f.region}_{f.period}", lg)
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(tr("definition", lg))
+        st.write(ind.definition_en if lg == "en" else ind.definition_zh)
+        st.markdown(f"**{tr('formula', lg)}**：{formula_in_words(ind, cat)}")
+        st.markdown(f"**{tr('department', lg)}**：{ind.department_en if lg == 'en' else ind.department_zh}"
+                    f" · **{tr('pillar', lg)}**：{i18n.pillar_name(ind.pillar, lg)}")
+    with right:
+        st.subheader(tr("source", lg))
+        if t is None:
+            st.write("—")
+        else:
+            src = t.source
+            doc = cat.documents.get(src.get("document") or "")
+            st.markdown(f"**{tr('document', lg)}**：{(doc.title_en if lg == 'en' else doc.title_zh) if doc else '—'}")
+            st.markdown(f"**{tr('clause', lg)}**：{src.get('clause') or '—'}")
+            if src.get("quote_zh"):
+                st.markdown(f"**{tr('quote', lg)}**：> {src['quote_zh']}")
+            if t.note_zh:
+                st.caption(t.note_zh)
+        st.subheader(tr("provenance", lg))
+        snap = query.provenance(s, f.region, f.period, code)
+        if snap is None:
+            st.write("—")
+        else:
+            st.markdown(f"**{tr('snapshot', lg)}** #{snap.id} · **{tr('file', lg)}** {snap.source_name}  \n"
+                        f"**{tr('uploaded', lg)}** {snap.created_at} · **{tr('uploaded_by', lg)}** {snap.user}")
