@@ -9,16 +9,16 @@ import streamlit as st
 from metrics.i18n import tr
 from pages import common
 
-st.set_page_config(page_title="乡村振兴目标监测", page_icon="🌾", layout="wide")
+st.set_page_config(page_title="乡村振兴目标监测", page_icon=":material/agriculture:", layout="wide")
 common.st_css()
 filters = common.st_sidebar_filters()
 st.session_state["filters"] = filters
 lg = filters.lang
 
 pages = [
-    st.Page("pages/overview.py", title=tr("page_overview", lg), icon="📊", url_path="overview", default=True),
-    st.Page("pages/indicator.py", title=tr("page_indicator", lg), icon="📈", url_path="indicator"),
-    st.Page("pages/compare.py", title=tr("page_compare", lg), icon="🗺️", url_path="compare"),
+    st.Page("pages/overview.py", title=tr("page_overview", lg), icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page("pages/indicator.py", title=tr("page_indicator", lg), icon=":material/monitoring:", url_path="indicator"),
+    st.Page("pages/compare.py", title=tr("page_compare", lg), icon=":material/grid_view:", url_path="compare"),
 ]
 st.sidebar.caption(tr("app_title", lg))
 st.navigation(pages, position="top").run()

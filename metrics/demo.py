@@ -180,6 +180,10 @@ class DemoBuilder:
         return base * growth
 
     def ensure_level(self, element: str) -> pd.DataFrame:
+        if element == "households" and "population" in self.cat.elements and element not in self.facts:
+            people = self.values_matrix("population")
+            size = _rng("hh", element).uniform(2.4, 3.1, len(self.villages))[:, None]
+            self._store(element, [v.code for v in self.villages], self.quarters, people / size)
         if element not in self.facts:
             self._store(element, [v.code for v in self.villages], self.quarters, self.level_series(element))
         return self.facts[element]

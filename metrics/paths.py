@@ -13,7 +13,7 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SHIPPED_DATA_DIR = REPO_DIR / "data"
 CATALOG_DIR = SHIPPED_DATA_DIR / "catalog"
 DEMO_REGIONS_CSV = SHIPPED_DATA_DIR / "regions" / "demo_regions.csv"
-SEEDS_DIR = REPO_DIR.parent / "shared" / "seeds"
+SEEDS_DIR = SHIPPED_DATA_DIR / "seeds"   # copies of shared/seeds: the plans the catalog cites
 
 DATA_DIR_ENV = "RRTT_DATA_DIR"
 

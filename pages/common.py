@@ -154,7 +154,7 @@ def st_header(f: Filters, title_key: str) -> None:
         parts.append(i18n.name(f.plan, f.lang))
     st.caption(" · ".join(parts))
     if any(sn.demo for sn in s.snapshots() if not sn.retracted):
-        st.warning("🧪 " + tr("demo_banner", f.lang))
+        st.warning(tr("demo_banner", f.lang), icon=":material/science:")
     if f.plan is not None and f.plan.illustrative:
         st.info(tr("illustrative_plan", f.lang))
 

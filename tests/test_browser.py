@@ -1,0 +1,223 @@
+"""End-to-end browser tests: the Streamlit app on the demo data, driven by Debian's Chromium.
+
+One Streamlit server (on a free port, with a fresh demo data set) and one Chromium serve the
+whole module; each test opens its own browser context and saves a full-page screenshot under
+tests/artifacts/ for a human to look at. Chromium is required: if it is missing the tests fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+TIMEOUT = 30_000  # ms, for every wait on the asynchronously rendered page
+TOWNSHIP = "东风示范苏木"
+TOWNSHIP_CODE = "990121101000"
+QUERY = "plan=demo-2021-2025&period=2024Q2"
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = str(tmp_path_factory.mktemp("rrtt_data"))
+    subprocess.run([sys.executable, "-m", "metrics", "--data-dir", data_dir, "demo"],
+                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("rrtt_log") / "streamlit.log"
+    env = {**os.environ, "RRTT_DATA_DIR": data_dir}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(f"{base}/_stcore/health"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Streamlit did not become healthy (exit code {proc.poll()}):\n"
+                            + log.read_text(errors="replace")[-3000:])
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+                    "(apt-get install chromium); Playwright's own browsers are not used.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium) -> Page:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def _wait_idle(page: Page) -> None:
+    """Wait until Streamlit has finished the current script run (no 'Running...' widget)."""
+    expect(page.get_by_test_id("stApp")).to_be_visible()
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && document.querySelector('[data-testid=\"stMain\"]')",
+        timeout=TIMEOUT)
+
+
+def _screenshot(page: Page, name: str) -> None:
+    page.wait_for_timeout(800)  # short settle so fonts / plotly transitions are painted
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def _main(page: Page):
+    return page.get_by_test_id("stMain")
+
+
+def _status_strip(page: Page):
+    return _main(page).get_by_test_id("stButtonGroup").first
+
+
+def _open_overview(page: Page, base: str, query: str = "") -> None:
+    page.goto(f"{base}/overview{'?' + query if query else ''}")
+    expect(_main(page).get_by_role("heading", name="总览")).to_be_visible()
+    expect(_main(page).get_by_text("签约慢性病患者随访履约率").first).to_be_visible()
+    _wait_idle(page)
+
+
+def test_overview_zh(server, page: Page):
+    _open_overview(page, server)
+    main = _main(page)
+    expect(main.get_by_text("演示数据").first).to_be_visible()
+    expect(main.get_by_text("新建卫生厕所").first).to_be_visible()
+    expect(main.get_by_text("指标状态")).to_be_visible()
+    expect(_status_strip(page)).to_be_visible()
+    expect(_status_strip(page).get_by_role("button").first).to_be_visible()
+    _screenshot(page, "overview_zh.png")
+
+
+def test_overview_pick_township(server, page: Page):
+    _open_overview(page, server)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").filter(has_text="乡镇（苏木）").click()
+    page.get_by_role("option", name=TOWNSHIP).click()
+    expect(_main(page).get_by_test_id("stCaptionContainer").filter(has_text=TOWNSHIP).first).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"[?&]region={TOWNSHIP_CODE}(&|$)"))
+    expect(_main(page).get_by_text("签约慢性病患者随访履约率").first).to_be_visible()
+    _wait_idle(page)
+    _screenshot(page, "overview_township.png")
+
+
+def test_indicator_charts(server, page: Page):
+    page.goto(f"{server}/indicator?{QUERY}&indicator=road_good_rate")
+    main = _main(page)
+    expect(main.get_by_role("heading", name="指标详情")).to_be_visible()
+    expect(main.get_by_text("农村公路优良中等路率").first).to_be_visible()
+    expect(main.get_by_text("目标出处").first).to_be_visible()
+    plots = main.locator(".js-plotly-plot")
+    expect(plots.nth(1)).to_be_attached()
+    _wait_idle(page)
+    count = plots.count()
+    assert count >= 2, f"expected at least 2 plotly charts, found {count}"
+    for i in range(count):
+        expect(plots.nth(i).locator("svg.main-svg").first).to_be_attached()
+    _screenshot(page, "indicator_zh.png")
+
+
+def test_switch_to_english(server, page: Page):
+    page.goto(f"{server}/indicator?{QUERY}&indicator=road_good_rate")
+    expect(_main(page).get_by_role("heading", name="指标详情")).to_be_visible()
+    _wait_idle(page)
+    page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+    expect(_main(page).get_by_role("heading", name="Indicator")).to_be_visible()
+    expect(_main(page).get_by_text("Target source").first).to_be_visible()
+    nav = page.get_by_test_id("stTopNavLinkContainer") if page.get_by_test_id(
+        "stTopNavLinkContainer").count() else page.get_by_role("navigation")
+    expect(page.get_by_text("Overview", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Indicator", exact=True).first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]lang=en(&|$)"))
+    _wait_idle(page)
+    _screenshot(page, "indicator_en.png")
+
+    # the overview in English: the status strip has no Chinese left
+    page.get_by_text("Overview", exact=True).first.click()
+    expect(_main(page).get_by_role("heading", name="Overview")).to_be_visible()
+    strip = _status_strip(page)
+    expect(strip.get_by_text(re.compile(r"Achieved|On track")).first).to_be_visible()
+    _wait_idle(page)
+    text = strip.inner_text()
+    assert "已达标" not in text and "正常推进" not in text, f"Chinese left in the status strip: {text!r}"
+    assert not re.search(r"[\u4e00-\u9fff]", text), f"Chinese left in the status strip: {text!r}"
+    del nav
+    _screenshot(page, "overview_en.png")
+
+
+def test_compare_heatmap(server, page: Page):
+    page.goto(f"{server}/compare?{QUERY}")
+    main = _main(page)
+    expect(main.get_by_role("heading", name="地区对比")).to_be_visible()
+    plot = main.locator(".js-plotly-plot").first
+    expect(plot).to_be_visible()
+    expect(plot.locator("svg.main-svg").first).to_be_attached()
+    expect(plot.locator(".heatmaplayer, .hm, image").first).to_be_attached()
+    expect(main.get_by_text(TOWNSHIP).first).to_be_attached()
+    _wait_idle(page)
+    _screenshot(page, "compare_zh.png")
+
+
+def test_overview_phone_width(server, chromium):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                   is_mobile=True, has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    try:
+        _open_overview(page, server)
+        _screenshot(page, "overview_phone.png")
+        widths = page.evaluate(
+            "() => ({doc: document.documentElement.scrollWidth, body: document.body.scrollWidth,"
+            " main: document.querySelector('[data-testid=\"stMain\"]').scrollWidth})")
+        assert widths["doc"] <= 390 + 4, f"horizontal overflow on a 390 px phone: {widths}"
+    finally:
+        context.close()
