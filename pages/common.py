@@ -58,54 +58,76 @@ class Filters:
         return get_store(self.data_dir)
 
 
-def _init_state() -> None:
+def _init_state(s: Store) -> None:
     """First run of a session: take the selection from the URL (bookmarks, shared links)."""
     if st.session_state.get("_initialised"):
         return
     qp = st.query_params
-    st.session_state["lang"] = "en" if qp.get("lang") == "en" else "zh"
-    for key in ("region", "period", "plan", "indicator"):
-        if qp.get(key):
-            st.session_state[key] = qp.get(key)
+    st.session_state["lang_widget"] = "English" if qp.get("lang") == "en" else "中文"
+    if qp.get("plan") in s.catalog.plans:
+        st.session_state["plan_widget"] = qp.get("plan")
+    if qp.get("period"):
+        st.session_state["period_widget"] = qp.get("period")
+    if qp.get("indicator") in s.catalog.indicators:
+        st.session_state["indicator_widget"] = qp.get("indicator")
+    if qp.get("region"):
+        st.session_state["goto_region"] = qp.get("region")
     st.session_state["_initialised"] = True
 
 
+def goto_region(code: str) -> None:
+    """Ask the sidebar to show ``code`` on its next run (click-through from another page)."""
+    st.session_state["goto_region"] = code
+
+
+def _apply_goto_region(s: Store) -> None:
+    code = st.session_state.pop("goto_region", None)
+    if code is None or code not in s.hierarchy:
+        return
+    path = s.hierarchy.path(code)
+    for parent, child in zip(path, path[1:]):
+        st.session_state[f"region_{parent.code}"] = child.code
+    if s.hierarchy.children(code):
+        st.session_state[f"region_{code}"] = ""
+
+
 def lang() -> str:
-    return st.session_state.get("lang", "zh")
+    return "en" if st.session_state.get("lang_widget") == "English" else "zh"
 
 
 def st_sidebar_filters() -> Filters:
-    """Language, region (cascading), plan, quarter — kept in session state and in the URL."""
-    _init_state()
+    """Language, region (cascading), plan, quarter — kept in session state and in the URL.
+
+    Widgets are keyed and never given an ``index`` after the first run: their state is the
+    selection. The URL and click-throughs write the widget keys before the widgets are drawn.
+    """
     s = store()
+    _init_state(s)
+    _apply_goto_region(s)
     version = s.version()
     data_dir = str(s.dir)
     sb = st.sidebar
-    choice = sb.radio(tr("language", lang()), ["中文", "English"], horizontal=True,
-                      index=1 if lang() == "en" else 0, key="lang_widget")
-    st.session_state["lang"] = "en" if choice == "English" else "zh"
+    sb.radio(tr("language", lang()), ["中文", "English"], horizontal=True, key="lang_widget")
     lg = lang()
 
     region = st_region_picker(s, lg)
     plans = list(s.catalog.plans.values())
     available = cached_periods(data_dir, version)
-    wanted_plan = st.session_state.get("plan")
-    if wanted_plan not in s.catalog.plans:
-        default_plan, _ = query.resolve_plan(s, None, st.session_state.get("period"))
-        wanted_plan = default_plan.id if default_plan else plans[0].id
-    plan_id = sb.selectbox(tr("plan", lg), [p.id for p in plans], index=[p.id for p in plans].index(wanted_plan),
-                           format_func=lambda pid: i18n.name(s.catalog.plans[pid], lg), key="plan_widget")
+    if st.session_state.get("plan_widget") not in s.catalog.plans:
+        default_plan, _ = query.resolve_plan(s, None, st.session_state.get("period_widget"))
+        st.session_state["plan_widget"] = default_plan.id if default_plan else plans[0].id
+    plan_id = sb.selectbox(tr("plan", lg), [p.id for p in plans], key="plan_widget",
+                           format_func=lambda pid: i18n.name(s.catalog.plans[pid], lg))
     plan = s.catalog.plans[plan_id]
-    choices = [p for p in available if p >= plan.start]
+    choices = list(reversed([p for p in available if p >= plan.start]))
     period = None
     if choices:
-        wanted = st.session_state.get("period")
-        if wanted not in choices or st.session_state.get("_plan_seen") not in (None, plan_id):
+        plan_changed = st.session_state.get("_plan_seen") not in (None, plan_id)
+        if st.session_state.get("period_widget") not in choices or plan_changed:
             inside = [p for p in choices if plan.covers(p)]
-            wanted = (inside or choices)[-1]
-        period = sb.selectbox(tr("quarter", lg), list(reversed(choices)),
-                              index=list(reversed(choices)).index(wanted),
-                              format_func=lambda p: p if lg == "en" else periods.label_zh(p), key="period_widget")
+            st.session_state["period_widget"] = (inside or choices)[0]
+        period = sb.selectbox(tr("quarter", lg), choices, key="period_widget",
+                              format_func=lambda p: p if lg == "en" else periods.label_zh(p))
     st.session_state.update(region=region, period=period, plan=plan_id, _plan_seen=plan_id)
     sync_url()
     return Filters(lg, region, period, plan, version, data_dir)
@@ -114,29 +136,26 @@ def st_sidebar_filters() -> Filters:
 def st_region_picker(s: Store, lg: str) -> str:
     """Cascading selectboxes: top region, then any level below it; any level may be chosen."""
     h = s.hierarchy
-    wanted = st.session_state.get("region")
-    wanted_path = [r.code for r in h.path(wanted)] if wanted in h else [h.root.code]
     st.sidebar.markdown(f"**{tr('region', lg)}**：{i18n.region_name(h.root, lg)}")
     current = h.root.code
-    depth = 1
     while h.children(current):
         kids = h.children(current)
         options = [""] + [k.code for k in kids]
-        preset = wanted_path[depth] if depth < len(wanted_path) else ""
-        level = kids[0].level
+        key = f"region_{current}"
+        if st.session_state.get(key) not in options:
+            st.session_state[key] = ""
         picked = st.sidebar.selectbox(
-            i18n.level_name(level, lg), options, index=options.index(preset) if preset in options else 0,
-            format_func=lambda c: tr("whole", lg) if c == "" else i18n.region_name(h[c], lg),
-            key=f"region_{current}")
+            i18n.level_name(kids[0].level, lg), options, key=key,
+            format_func=lambda c: tr("whole", lg) if c == "" else i18n.region_name(h[c], lg))
         if not picked:
             break
-        current, depth = picked, depth + 1
+        current = picked
     return current
 
 
 def sync_url(**extra: str) -> None:
     state = st.session_state
-    params = {"lang": state.get("lang", "zh"), "region": state.get("region"), "period": state.get("period"),
+    params = {"lang": lang(), "region": state.get("region"), "period": state.get("period"),
               "plan": state.get("plan"), "indicator": state.get("indicator"), **extra}
     clean = {k: v for k, v in params.items() if v}
     if dict(st.query_params) != clean:

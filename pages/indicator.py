@@ -32,12 +32,12 @@ if common.ready(f):
     cat = s.catalog
     rows = common.cached_assess_region(f.data_dir, f.version, f.region, f.period, f.plan.id)
     codes = [r.indicator.code for r in rows]
-    wanted = st.session_state.get("indicator")
-    if wanted not in codes:
+    if st.session_state.get("indicator_widget") not in codes:
+        wanted = st.session_state.get("indicator")
         with_target = [r for r in rows if r.target is not None]
-        wanted = (with_target or rows)[0].indicator.code
-    code = st.selectbox(tr("pick_indicator", lg), codes, index=codes.index(wanted),
-                        format_func=lambda c: f"{i18n.name(cat.indicators[c], lg)}", key="indicator_widget")
+        st.session_state["indicator_widget"] = wanted if wanted in codes else (with_target or rows)[0].indicator.code
+    code = st.selectbox(tr("pick_indicator", lg), codes, key="indicator_widget",
+                        format_func=lambda c: f"{i18n.name(cat.indicators[c], lg)}")
     st.session_state["indicator"] = code
     common.sync_url()
     row = rows[codes.index(code)]

@@ -7,6 +7,7 @@ tests/artifacts/ for a human to look at. Chromium is required: if it is missing 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -46,13 +47,10 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data_dir = str(tmp_path_factory.mktemp("rrtt_data"))
-    subprocess.run([sys.executable, "-m", "metrics", "--data-dir", data_dir, "demo"],
-                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+@contextlib.contextmanager
+def _streamlit(data_dir: str, log: Path):
+    """Run the app on a free port with RRTT_DATA_DIR=data_dir; yield the base URL once healthy."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("rrtt_log") / "streamlit.log"
     env = {**os.environ, "RRTT_DATA_DIR": data_dir}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -78,6 +76,14 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> str:
+    d = str(tmp_path_factory.mktemp("rrtt_data"))
+    subprocess.run([sys.executable, "-m", "metrics", "--data-dir", d, "demo"],
+                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+    return d
+
+
+@pytest.fixture(scope="module")
 def chromium():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
@@ -87,6 +93,25 @@ def chromium():
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(data_dir, chromium, tmp_path_factory):
+    """The app on the demo data, warmed up by one visit to the root URL.
+
+    The warm-up is needed because of the bug that test_deep_link_on_fresh_server records: while
+    no session has run app.py yet, Streamlit treats the folder pages/ as an old-style (v1)
+    multipage directory and a deep link such as /overview runs pages/overview.py on its own.
+    """
+    with _streamlit(data_dir, tmp_path_factory.mktemp("rrtt_log") / "streamlit.log") as base:
+        context = chromium.new_context()
+        try:
+            pg = context.new_page()
+            pg.goto(base + "/")
+            expect(pg.get_by_test_id("stMain").get_by_role("heading", name="总览")).to_be_visible(timeout=TIMEOUT)
+        finally:
+            context.close()
+        yield base
 
 
 @pytest.fixture
@@ -99,12 +124,8 @@ def page(chromium) -> Page:
 
 
 def _wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished the current script run (no 'Running...' widget)."""
-    expect(page.get_by_test_id("stApp")).to_be_visible()
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelector('[data-testid=\"stMain\"]')",
-        timeout=TIMEOUT)
+    """Wait until Streamlit has finished the current script run (stApp's script state)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
 
 
 def _screenshot(page: Page, name: str) -> None:
@@ -173,16 +194,16 @@ def test_switch_to_english(server, page: Page):
     page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
     expect(_main(page).get_by_role("heading", name="Indicator")).to_be_visible()
     expect(_main(page).get_by_text("Target source").first).to_be_visible()
-    nav = page.get_by_test_id("stTopNavLinkContainer") if page.get_by_test_id(
-        "stTopNavLinkContainer").count() else page.get_by_role("navigation")
-    expect(page.get_by_text("Overview", exact=True).first).to_be_visible()
-    expect(page.get_by_text("Indicator", exact=True).first).to_be_visible()
+    nav = page.get_by_role("navigation").first
+    expect(nav).to_contain_text("Overview")
+    expect(nav).to_contain_text("Indicator")
+    expect(nav).not_to_contain_text("总览")
     expect(page).to_have_url(re.compile(r"[?&]lang=en(&|$)"))
     _wait_idle(page)
     _screenshot(page, "indicator_en.png")
 
     # the overview in English: the status strip has no Chinese left
-    page.get_by_text("Overview", exact=True).first.click()
+    nav.get_by_text("Overview", exact=True).click()
     expect(_main(page).get_by_role("heading", name="Overview")).to_be_visible()
     strip = _status_strip(page)
     expect(strip.get_by_text(re.compile(r"Achieved|On track")).first).to_be_visible()
@@ -190,7 +211,6 @@ def test_switch_to_english(server, page: Page):
     text = strip.inner_text()
     assert "已达标" not in text and "正常推进" not in text, f"Chinese left in the status strip: {text!r}"
     assert not re.search(r"[\u4e00-\u9fff]", text), f"Chinese left in the status strip: {text!r}"
-    del nav
     _screenshot(page, "overview_en.png")
 
 
@@ -221,3 +241,24 @@ def test_overview_phone_width(server, chromium):
         assert widths["doc"] <= 390 + 4, f"horizontal overflow on a 390 px phone: {widths}"
     finally:
         context.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "app bug: with the page scripts in a folder named pages/, a fresh Streamlit server runs in "
+    "v1 multipage mode until some session has run app.py; a bookmarked /indicator link then runs "
+    "pages/indicator.py alone and crashes with KeyError 'filters'. Renaming the folder fixes it; "
+    "then drop this marker (strict: an unexpected pass fails the run)."))
+def test_deep_link_on_fresh_server(data_dir, chromium, tmp_path):
+    with _streamlit(data_dir, tmp_path / "streamlit.log") as base:
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            page.goto(f"{base}/indicator?{QUERY}&indicator=road_good_rate")
+            main = _main(page)
+            expect(main.get_by_role("heading", name="指标详情").or_(
+                main.get_by_test_id("stException"))).to_be_visible(timeout=TIMEOUT)
+            _screenshot(page, "deep_link_fresh_server.png")
+            expect(main.get_by_test_id("stException")).to_have_count(0)
+            expect(main.get_by_text("农村公路优良中等路率").first).to_be_visible(timeout=TIMEOUT)
+        finally:
+            context.close()
