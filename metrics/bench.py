@@ -19,8 +19,8 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -209,17 +209,17 @@ def _time_page(calls: list[tuple[str, Callable[[], object]]], repeats: int, tota
             t0 = time.perf_counter()
             fn()
             per_call[label].append(time.perf_counter() - t0)
-    grouped = {name: [sum(per_call[l][i] for l in labels) for i in range(repeats)]
+    grouped = {name: [sum(per_call[lv][i] for lv in labels) for i in range(repeats)]
                for name, labels in groups.items()}
-    in_group = {l for labels in groups.values() for l in labels}
-    parts = total_of or ([name for name in groups] + [l for l, _ in calls if l not in in_group])
+    in_group = {lv for labels in groups.values() for lv in labels}
+    parts = total_of or ([name for name in groups] + [lv for lv, _ in calls if lv not in in_group])
     series = {**per_call, **grouped}
     totals = [sum(series[p][i] for p in parts) for i in range(repeats)]
     result = {
-        "calls": {l: _stats(s) for l, s in per_call.items() if l not in in_group},
+        "calls": {lv: _stats(s) for lv, s in per_call.items() if lv not in in_group},
         "groups": {name: {**_stats(s), "calls": len(groups[name]),
-                          "single_call": _stats([x for l in groups[name] for x in per_call[l]]),
-                          "slowest": max(groups[name], key=lambda l: np.median(per_call[l]))}
+                          "single_call": _stats([x for lv in groups[name] for x in per_call[lv]]),
+                          "slowest": max(groups[name], key=lambda lv: np.median(per_call[lv]))}
                    for name, s in grouped.items()},
         "total_of": parts,
         "total": _stats(totals),
@@ -369,7 +369,7 @@ def run(scale: str = "province", repeats: int = 5, catalog: Catalog | None = Non
                  ("assess_region(county)", lambda: query.assess_region(store, county, period, plan.id)),
                  *top_children],
                 repeats,
-                groups={"assess_children(top, every indicator)": [l for l, _ in top_children]},
+                groups={"assess_children(top, every indicator)": [lv for lv, _ in top_children]},
                 total_of=["assess_region(top)", "assess_children(top, every indicator)"])
             say("timing indicator")
             pages["indicator"] = _time_page(
@@ -381,7 +381,7 @@ def run(scale: str = "province", repeats: int = 5, catalog: Catalog | None = Non
             county_children = children_calls(county)
             pages["comparison"] = _time_page(
                 county_children, repeats,
-                groups={"assess_children(county, every indicator)": [l for l, _ in county_children]})
+                groups={"assess_children(county, every indicator)": [lv for lv, _ in county_children]})
             if hasattr(query, "assess_subregions"):   # one query for every indicator of every child
                 say("timing assess_subregions variants")
                 pages["overview_subregions"] = _time_page(

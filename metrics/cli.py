@@ -89,7 +89,7 @@ def cmd_status(args) -> int:
     print(f"{r.name}  {periods.label_zh(period)}  {plan.name_zh}")
     for row in rows:
         d = row.to_dict()
-        fmt = lambda v: "—" if v is None else f"{v:,.{row.indicator.decimals}f}"  # noqa: E731
+        fmt = lambda v, dec=row.indicator.decimals: "—" if v is None else f"{v:,.{dec}f}"  # noqa: E731
         p = "—" if d["p"] is None else f"{d['p']:.2f}"
         print(f"{row.indicator.name_zh:24} 值 {fmt(d['value']):>10} 目标 {fmt(d['target']):>10} "
               f"应达 {fmt(d['expected']):>10} 进度 {p:>6} {d['status']}")

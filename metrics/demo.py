@@ -10,8 +10,8 @@ coverage units) that produce that path. Quarters 2020Q1–2026Q3: 2020 is the ba
 
 from __future__ import annotations
 
-import hashlib
 import datetime as dt
+import hashlib
 import io
 import math
 from dataclasses import dataclass

@@ -42,30 +42,51 @@ def element_values(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
 
 def compute_indicators(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
-    """Long frame: region_code, period, indicator, value."""
-    out = []
+    """Long frame: region_code, period, indicator, value (column arithmetic, no per-row Python)."""
     if wide.empty:
         return pd.DataFrame(columns=["region_code", "period", "indicator", "value"])
     idx = wide.index
+    regions = idx.get_level_values(0).to_numpy(dtype=object)
+    quarters = idx.get_level_values(1).to_numpy(dtype=object)
+    nan = np.full(len(idx), np.nan)
+    col = lambda c: wide[c].to_numpy(dtype=float) if c in wide.columns else nan  # noqa: E731
+    prev_pos = None
+    codes, values = [], []
     for ind in indicators:
         f = ind.formula
-        col = lambda c: wide[c] if c in wide.columns else pd.Series(np.nan, index=idx)  # noqa: E731
-        if f["type"] == "ratio":
-            num, den = col(f["numerator"]), col(f["denominator"])
-            values = (num / den.where(den != 0)) * f.get("scale", 100)
-        elif f["type"] == "yoy_growth":
-            cur = col(f["element"])
-            prev_keys = [(r, periods.shift(p, -4)) for r, p in idx]
-            prev = pd.Series(cur.reindex(prev_keys).to_numpy(), index=idx)
-            values = (cur / prev.where(prev != 0) - 1) * 100
-        else:  # value, coverage
-            values = col(rollup_code(ind)[0])
-        frame = values.rename("value").reset_index()
-        frame["indicator"] = ind.code
-        out.append(frame)
-    result = pd.concat(out, ignore_index=True)
-    result = result[np.isfinite(result["value"].astype(float))]
-    return result[["region_code", "period", "indicator", "value"]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if f["type"] == "ratio":
+                den = col(f["denominator"])
+                v = col(f["numerator"]) / np.where(den != 0, den, np.nan) * f.get("scale", 100)
+            elif f["type"] == "yoy_growth":
+                if prev_pos is None:
+                    shifted = {p: periods.shift(p, -4) for p in set(quarters)}
+                    prev_keys = pd.MultiIndex.from_arrays([regions, [shifted[p] for p in quarters]])
+                    prev_pos = idx.get_indexer(prev_keys)
+                cur = col(f["element"])
+                prev = np.where(prev_pos >= 0, cur[prev_pos], np.nan)
+                v = (cur / np.where(prev != 0, prev, np.nan) - 1) * 100
+            else:  # value, coverage
+                v = col(rollup_code(ind)[0])
+        codes.append(ind.code)
+        values.append(v)
+    n = len(idx)
+    result = pd.DataFrame({
+        "region_code": np.tile(regions, len(codes)),
+        "period": np.tile(quarters, len(codes)),
+        "indicator": np.repeat(codes, n),
+        "value": np.concatenate(values) if values else [],
+    })
+    return result[np.isfinite(result["value"].to_numpy(dtype=float))].reset_index(drop=True)
+
+
+def series_by(values: pd.DataFrame, *keys: str) -> dict:
+    """{key tuple (or key): [(period, value), …]} from a long frame, without a pandas groupby."""
+    out: dict = {}
+    cols = [values[k].tolist() for k in keys]
+    for *key, p, v in zip(*cols, values["period"].tolist(), values["value"].tolist()):
+        out.setdefault(tuple(key) if len(key) > 1 else key[0], []).append((p, float(v)))
+    return out
 
 
 def indicator_values(store: Store, region_codes: list[str], indicator_codes: list[str] | None = None,
@@ -85,13 +106,33 @@ def indicator_values(store: Store, region_codes: list[str], indicator_codes: lis
 
 def benchmark_series(store: Store, region_code: str, element: str) -> list[tuple[str, float]]:
     """A benchmark series for a region: its own, else its nearest ancestor's."""
-    chain = [region_code] + [a.code for a in store.hierarchy.ancestors(region_code)]
-    rows = store.rollup_rows(chain, [element])
-    for code in chain:
-        own = rows[rows["region_code"] == code]
-        if not own.empty:
-            return list(zip(own["period"], own["value_sum"].astype(float)))
-    return []
+    return BenchmarkLookup(store, [region_code], [element]).series(region_code, element)
+
+
+class BenchmarkLookup:
+    """Benchmark series for many regions from one rollup query (own, else nearest ancestor's)."""
+
+    def __init__(self, store: Store, region_codes: list[str], elements: list[str]):
+        h = store.hierarchy
+        self.chains = {c: [c] + [a.code for a in h.ancestors(c)] for c in region_codes}
+        wanted = sorted({c for chain in self.chains.values() for c in chain})
+        rows = store.rollup_rows(wanted, elements) if elements else pd.DataFrame()
+        self.rows: dict = {}
+        if not rows.empty:
+            for r, e, p, v in zip(rows["region_code"].tolist(), rows["element_code"].tolist(),
+                                  rows["period"].tolist(), rows["value_sum"].tolist()):
+                self.rows.setdefault((r, e), []).append((p, float(v)))
+
+    def series(self, region_code: str, element: str) -> list[tuple[str, float]]:
+        for code in self.chains.get(region_code, [region_code]):
+            if (code, element) in self.rows:
+                return self.rows[(code, element)]
+        return []
+
+
+def _benchmarks_of(store: Store, indicator_codes: list[str], plan: Plan) -> list[str]:
+    return sorted({t.benchmark for t in store.catalog.targets
+                   if t.plan == plan.id and t.kind == "relative" and t.indicator in indicator_codes})
 
 
 # -- plans, periods, targets --------------------------------------------------------------------
@@ -211,12 +252,15 @@ def _diff(a: float | None, b: float | None) -> float | None:
 
 
 def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str, period: str,
-               series: list[tuple[str, float]]) -> IndicatorStatus:
+               series: list[tuple[str, float]], benchmarks: BenchmarkLookup | None = None) -> IndicatorStatus:
     targets, target_region = targets_for_region(store, plan, indicator, region_code)
     percent = indicator.unit_zh.strip() == "%"
 
     def run(target: Target) -> progress.Assessment:
-        bench = benchmark_series(store, region_code, target.benchmark) if target.kind == "relative" else None
+        bench = None
+        if target.kind == "relative":
+            bench = (benchmarks.series(region_code, target.benchmark) if benchmarks is not None
+                     else benchmark_series(store, region_code, target.benchmark))
         return progress.assess(target, indicator.direction, series, period, plan.base,
                                benchmark=bench, percent=percent)
 
@@ -242,9 +286,9 @@ def assess_region(store: Store, region_code: str | None = None, period: str | No
     codes = indicator_codes or list(cat.indicators)
     first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
     values = indicator_values(store, [region_code], codes, first, period)
-    by_ind = {code: list(zip(g["period"], g["value"].astype(float)))
-              for code, g in values.groupby("indicator")}
-    out = [assess_one(store, plan, cat.indicators[c], region_code, period, by_ind.get(c, []))
+    by_ind = series_by(values, "indicator")
+    bench = BenchmarkLookup(store, [region_code], _benchmarks_of(store, codes, plan))
+    out = [assess_one(store, plan, cat.indicators[c], region_code, period, by_ind.get(c, []), bench)
            for c in codes]
     return plan, period, out
 
@@ -265,9 +309,9 @@ def assess_subregions(store: Store, region_code: str, period: str, plan: Plan,
     codes = indicator_codes or list(cat.indicators)
     first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
     values = indicator_values(store, children, codes, first, period)
-    grouped = {key: list(zip(g["period"], g["value"].astype(float)))
-               for key, g in values.groupby(["region_code", "indicator"])}
-    return {c: [assess_one(store, plan, cat.indicators[i], c, period, grouped.get((c, i), []))
+    grouped = series_by(values, "region_code", "indicator")
+    bench = BenchmarkLookup(store, children, _benchmarks_of(store, codes, plan))
+    return {c: [assess_one(store, plan, cat.indicators[i], c, period, grouped.get((c, i), []), bench)
                 for i in codes] for c in children}
 
 

@@ -217,7 +217,8 @@ class Store:
         if con is None:
             return pd.DataFrame(columns=cols)
         return con.execute(
-            f"""SELECT {', '.join(cols)} FROM rollup
+            """SELECT region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id
+               FROM rollup
                 WHERE region_code IN (SELECT unnest($regions::VARCHAR[]))
                   AND element_code IN (SELECT unnest($elements::VARCHAR[]))
                   AND period >= $p0 AND period <= $p1
@@ -260,6 +261,7 @@ def build_rollups(snapshot_files: list[Path], target: Path, catalog: Catalog, hi
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     regions = pd.DataFrame(hierarchy.to_rows())
+    regions["depth"] = [len(hierarchy.ancestors(c)) for c in regions["code"]]
     closure = _closure_frame(hierarchy)
     elements = pd.DataFrame(
         [{"code": e.code, "aggregation": e.aggregation, "weight": e.weight} for e in catalog.elements.values()])
@@ -272,7 +274,7 @@ def build_rollups(snapshot_files: list[Path], target: Path, catalog: Catalog, hi
         for name, frame in (("regions", regions), ("closure", closure), ("elements", elements),
                             ("coverage_spec", coverage)):
             con.register(f"{name}_df", frame)
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df")
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_df")  # noqa: S608 (constant names)
             con.unregister(f"{name}_df")
         if snapshot_files:
             con.execute(
@@ -284,21 +286,33 @@ def build_rollups(snapshot_files: list[Path], target: Path, catalog: Catalog, hi
         else:
             con.execute("""CREATE TABLE facts (region_code VARCHAR, element_code VARCHAR,
                            period VARCHAR, value DOUBLE, snapshot_id INTEGER)""")
+        # Each region's own contribution, then sums pushed up one level at a time (deepest
+        # first): only the bottom level's rows are joined, each higher level works on sums.
+        con.execute(
+            """CREATE TABLE rollup_acc AS
+               SELECT f.region_code, f.element_code, f.period,
+                      f.value AS value_sum, NULL::DOUBLE AS weight_sum, 1::BIGINT AS n_facts, f.snapshot_id
+               FROM facts f JOIN elements e ON e.code = f.element_code AND e.aggregation = 'sum'
+               UNION ALL
+               SELECT f.region_code, f.element_code, f.period,
+                      f.value * w.value, CASE WHEN f.value IS NOT NULL THEN w.value END, 1, f.snapshot_id
+               FROM facts f
+               JOIN elements e ON e.code = f.element_code AND e.aggregation = 'weighted_mean'
+               LEFT JOIN facts w ON w.region_code = f.region_code AND w.element_code = e.weight
+                                AND w.period = f.period""")
+        for depth in range(int(regions["depth"].max()), 0, -1):
+            con.execute(
+                """INSERT INTO rollup_acc
+                   SELECT r.parent, a.element_code, a.period, sum(a.value_sum), sum(a.weight_sum),
+                          sum(a.n_facts), max(a.snapshot_id)
+                   FROM rollup_acc a JOIN regions r ON r.code = a.region_code AND r.depth = $depth
+                   GROUP BY ALL""", {"depth": depth})
         con.execute(
             """CREATE TABLE rollup_base AS
-               SELECT c.ancestor AS region_code, f.element_code, f.period,
-                      sum(CASE WHEN e.aggregation = 'weighted_mean' THEN f.value * w.value
-                               ELSE f.value END) AS value_sum,
-                      sum(CASE WHEN e.aggregation = 'weighted_mean' AND f.value IS NOT NULL
-                               THEN w.value END) AS weight_sum,
-                      count(*) AS n_facts,
-                      max(f.snapshot_id) AS snapshot_id
-               FROM facts f
-               JOIN closure c ON c.code = f.region_code
-               JOIN elements e ON e.code = f.element_code
-               LEFT JOIN facts w ON e.aggregation = 'weighted_mean' AND w.region_code = f.region_code
-                                AND w.element_code = e.weight AND w.period = f.period
-               GROUP BY ALL""")
+               SELECT region_code, element_code, period, sum(value_sum) AS value_sum,
+                      sum(weight_sum) AS weight_sum, sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
+               FROM rollup_acc GROUP BY ALL""")
+        con.execute("DROP TABLE rollup_acc")
         # Coverage: share of units at a level whose sub-tree total is > 0, as element "code@level"
         con.execute(
             """CREATE TABLE rollup_coverage AS

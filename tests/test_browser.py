@@ -31,6 +31,7 @@ TOWNSHIP_CODE = "990121101000"
 QUERY = "plan=demo-2021-2025&period=2024Q2"
 
 pytestmark = pytest.mark.browser
+expect.set_options(timeout=TIMEOUT)
 
 
 def _free_port() -> int:
@@ -137,12 +138,14 @@ def _main(page: Page):
     return page.get_by_test_id("stMain")
 
 
-def _status_strip(page: Page):
-    return _main(page).get_by_test_id("stButtonGroup").first
+def _status_strip(page: Page, label: str = "指标状态"):
+    """The status strip is an st.pills group: an ARIA radiogroup named after its label."""
+    return _main(page).get_by_role("radiogroup", name=label)
 
 
 def _open_overview(page: Page, base: str, query: str = "") -> None:
-    page.goto(f"{base}/overview{'?' + query if query else ''}")
+    # the default page lives at the root URL (Streamlit ignores a default page's url_path)
+    page.goto(f"{base}/{'?' + query if query else ''}")
     expect(_main(page).get_by_role("heading", name="总览")).to_be_visible()
     expect(_main(page).get_by_text("签约慢性病患者随访履约率").first).to_be_visible()
     _wait_idle(page)
@@ -155,7 +158,7 @@ def test_overview_zh(server, page: Page):
     expect(main.get_by_text("新建卫生厕所").first).to_be_visible()
     expect(main.get_by_text("指标状态")).to_be_visible()
     expect(_status_strip(page)).to_be_visible()
-    expect(_status_strip(page).get_by_role("button").first).to_be_visible()
+    expect(_status_strip(page).get_by_role("radio").first).to_be_visible()
     _screenshot(page, "overview_zh.png")
 
 
@@ -205,7 +208,7 @@ def test_switch_to_english(server, page: Page):
     # the overview in English: the status strip has no Chinese left
     nav.get_by_text("Overview", exact=True).click()
     expect(_main(page).get_by_role("heading", name="Overview")).to_be_visible()
-    strip = _status_strip(page)
+    strip = _status_strip(page, "Indicator status")
     expect(strip.get_by_text(re.compile(r"Achieved|On track")).first).to_be_visible()
     _wait_idle(page)
     text = strip.inner_text()

@@ -6,7 +6,8 @@ import threading
 import pandas as pd
 import pytest
 
-from metrics import query, store as store_mod
+from metrics import query
+from metrics import store as store_mod
 from metrics.regions import parse_regions_csv
 from metrics.store import Store, StoreError
 
