@@ -13,6 +13,7 @@ st.set_page_config(page_title="乡村振兴目标监测", page_icon=":material/a
 common.st_css()
 filters = common.st_sidebar_filters()
 st.session_state["filters"] = filters
+st.session_state["_app_entry"] = True
 lg = filters.lang
 
 pages = [

@@ -124,21 +124,28 @@ def ranking_figure(rows: list[dict], target_value: float | None, unit: str, deci
 
 def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[list[str]],
                    hover: list[list[str]], lang: str = "zh") -> go.Figure:
-    """Scorecard: sub-regions × indicators, each cell coloured (and labelled) by status."""
+    """Scorecard: indicators (rows, labels read horizontally) × sub-regions (columns).
+
+    ``statuses``/``hover`` are indexed [region][indicator]; each cell is coloured and carries
+    its status icon, so colour is never the only signal.
+    """
     order = i18n.STATUS_ORDER
-    z = [[order.index(s) for s in row] for row in statuses]
     n = len(order)
+    by_ind = list(zip(*statuses)) if statuses else []
+    hover_t = list(zip(*hover)) if hover else []
+    z = [[order.index(s) for s in row] for row in by_ind]
     scale = []
     for i, s in enumerate(order):
         c = i18n.status_colour(s)
         scale += [(i / n, c), ((i + 1) / n, c)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=indicators, y=regions, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
-        text=[[i18n.STATUS[s][2] for s in row] for row in statuses], texttemplate="%{text}",
-        textfont={"size": 14, "color": "#111"},
-        customdata=hover, hovertemplate="%{y}<br>%{x}<br>%{customdata}<extra></extra>", xgap=2, ygap=2))
-    fig.update_layout(xaxis={"side": "top", "tickangle": -45}, yaxis={"autorange": "reversed"})
-    return apply_theme(fig, height=max(320, 36 * len(regions) + 240))
+        z=z, x=regions, y=indicators, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
+        text=[[i18n.STATUS[s][2] for s in row] for row in by_ind], texttemplate="%{text}",
+        textfont={"size": 13, "color": "#111"},
+        customdata=[list(r) for r in hover_t], hovertemplate="%{x}<br>%{y}<br>%{customdata}<extra></extra>",
+        xgap=2, ygap=2))
+    fig.update_layout(xaxis={"side": "top"}, yaxis={"autorange": "reversed"})
+    return apply_theme(fig, height=max(320, 26 * len(indicators) + 120))
 
 
 def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140, height: int = 34) -> str:

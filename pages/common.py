@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import runpy
 from dataclasses import dataclass
 
 import pandas as pd
@@ -42,6 +43,19 @@ def cached_assess_subregions(data_dir: str, version: int, region: str, period: s
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_periods(data_dir: str, version: int) -> list[str]:
     return get_store(data_dir).periods_with_data()
+
+
+def page_filters() -> Filters:
+    """The filters app.py drew for this run.
+
+    A page opened before any session ran ``st.navigation`` is routed by Streamlit's ``pages/``
+    directory convention straight to the page file: then run the app (which draws the
+    sidebar and runs this page through the navigation) and stop this outer run.
+    """
+    if st.session_state.pop("_app_entry", False):
+        return st.session_state["filters"]
+    runpy.run_path(str(paths.REPO_DIR / "app.py"), run_name="__main__")
+    st.stop()
 
 
 @dataclass

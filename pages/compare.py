@@ -7,7 +7,7 @@ from metrics import charts, i18n
 from metrics.i18n import tr
 from pages import common
 
-f: common.Filters = st.session_state["filters"]
+f = common.page_filters()
 lg = f.lang
 common.st_header(f, "page_compare")
 

@@ -7,7 +7,7 @@ from metrics import charts, i18n, query
 from metrics.i18n import tr
 from pages import common
 
-f: common.Filters = st.session_state["filters"]
+f = common.page_filters()
 lg = f.lang
 common.st_header(f, "page_indicator")
 
@@ -51,7 +51,7 @@ if common.ready(f):
     m = st.columns(5)
     m[0].metric(tr("value", lg), f"{common.fmt(a.value if a.value is not None else row.current, d)} {unit}",
                 None if row.change_quarter is None else f"{row.change_quarter:+,.{d}f} {tr('vs_prev_q', lg)}")
-    m[1].metric(tr("target", lg), f"{common.fmt(a.target, d)}" + (f" · {t.target_period[:4]}" if t else ""))
+    m[1].metric(tr("target", lg) + (f"（{t.target_period[:4]}）" if t else ""), common.fmt(a.target, d))
     m[2].metric(tr("expected", lg), common.fmt(a.expected, d))
     m[3].metric(tr("progress", lg), common.fmt(a.progress, 2))
     m[4].metric(tr("projection", lg), common.fmt(a.projection, d))

@@ -10,7 +10,7 @@ from metrics.catalog import PILLAR_ORDER
 from metrics.i18n import tr
 from pages import common
 
-f: common.Filters = st.session_state["filters"]
+f = common.page_filters()
 lg = f.lang
 common.st_header(f, "page_overview")
 
