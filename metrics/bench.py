@@ -356,41 +356,30 @@ def run(scale: str = "province", repeats: int = 5, catalog: Catalog | None = Non
                                "top_children": len(hierarchy.children(top)), "county": county,
                                "county_children": len(hierarchy.children(county)), "indicator": indicator}
 
-            def children_calls(region: str) -> list[tuple[str, Callable]]:
-                return [(f"assess_children({region},{c})",
-                         (lambda c=c: query.assess_children(store, region, period, plan, c)))
-                        for c in indicators]
-
+            # exactly what each page calls (pages/*.py via pages/common.py), uncached
             pages = {}
             say("timing overview")
-            top_children = children_calls(top)
             pages["overview"] = _time_page(
                 [("assess_region(top)", lambda: query.assess_region(store, top, period, plan.id)),
-                 ("assess_region(county)", lambda: query.assess_region(store, county, period, plan.id)),
-                 *top_children],
-                repeats,
-                groups={"assess_children(top, every indicator)": [lv for lv, _ in top_children]},
-                total_of=["assess_region(top)", "assess_children(top, every indicator)"])
+                 ("assess_subregions(top)", lambda: query.assess_subregions(store, top, period, plan))],
+                repeats)
+            pages["overview_county"] = _time_page(
+                [("assess_region(county)", lambda: query.assess_region(store, county, period, plan.id)),
+                 ("assess_subregions(county)", lambda: query.assess_subregions(store, county, period, plan))],
+                repeats)
             say("timing indicator")
             pages["indicator"] = _time_page(
-                [("assess_children(county)", lambda: query.assess_children(store, county, period, plan, indicator)),
-                 ("indicator_values(county)", lambda: query.indicator_values(store, [county], [indicator],
-                                                                             plan.base, period))],
+                [("assess_region(county)", lambda: query.assess_region(store, county, period, plan.id)),
+                 ("assess_subregions(county)", lambda: query.assess_subregions(store, county, period, plan)),
+                 ("provenance(county)", lambda: query.provenance(store, county, period, indicator))],
                 repeats)
             say("timing comparison")
-            county_children = children_calls(county)
             pages["comparison"] = _time_page(
-                county_children, repeats,
-                groups={"assess_children(county, every indicator)": [lv for lv, _ in county_children]})
-            if hasattr(query, "assess_subregions"):   # one query for every indicator of every child
-                say("timing assess_subregions variants")
-                pages["overview_subregions"] = _time_page(
-                    [("assess_region(top)", lambda: query.assess_region(store, top, period, plan.id)),
-                     ("assess_subregions(top)", lambda: query.assess_subregions(store, top, period, plan))],
-                    repeats)
-                pages["comparison_subregions"] = _time_page(
-                    [("assess_subregions(county)", lambda: query.assess_subregions(store, county, period, plan))],
-                    repeats)
+                [("assess_subregions(county)", lambda: query.assess_subregions(store, county, period, plan))],
+                repeats)
+            pages["single_indicator_children"] = _time_page(
+                [("assess_children(county, road_good_rate)",
+                  lambda: query.assess_children(store, county, period, plan, indicator))], repeats)
             result["pages"] = pages
             result["pass"] = all(p["pass"] for p in pages.values())
         finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 _PERIOD_RE = re.compile(r"^\s*(\d{4})\s*[Qq]\s*([1-4])\s*$")
 # Chinese spellings analysts type: 2024年第2季度, 2024年二季度, 2024-Q2
@@ -27,6 +28,7 @@ def parse_period(text: str) -> str:
     return f"{year}Q{q}"
 
 
+@lru_cache(maxsize=4096)
 def to_index(period: str) -> int:
     year, q = int(period[:4]), int(period[5])
     return year * 4 + q - 1
@@ -36,6 +38,7 @@ def from_index(index: int) -> str:
     return f"{index // 4}Q{index % 4 + 1}"
 
 
+@lru_cache(maxsize=8192)
 def shift(period: str, quarters: int) -> str:
     return from_index(to_index(period) + quarters)
 

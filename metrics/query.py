@@ -31,14 +31,17 @@ def element_values(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """Wide frame indexed by (region_code, period), one column per rollup element code."""
     if rows.empty:
         return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["region_code", "period"]))
-    rows = rows.copy()
-    weighted = rows["element_code"].map(
-        lambda c: "@" in c or catalog.elements[c].aggregation == "weighted_mean")
-    scale = np.where(rows["element_code"].str.contains("@", regex=False), 100.0, 1.0)
+    codes = rows["element_code"].to_numpy(dtype=object)
+    coverage = np.array(["@" in c for c in codes], dtype=bool)
+    weighted_codes = {e.code for e in catalog.elements.values() if e.aggregation == "weighted_mean"}
+    weighted = coverage | np.isin(codes, list(weighted_codes))
+    value_sum = rows["value_sum"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rows["v"] = np.where(weighted, rows["value_sum"] / rows["weight_sum"] * scale, rows["value_sum"])
-    return rows.pivot_table(index=["region_code", "period"], columns="element_code", values="v",
-                            aggfunc="first")
+        v = np.where(weighted, value_sum / rows["weight_sum"].to_numpy(dtype=float)
+                     * np.where(coverage, 100.0, 1.0), value_sum)
+    frame = pd.DataFrame({"region_code": rows["region_code"].to_numpy(dtype=object),
+                          "period": rows["period"].to_numpy(dtype=object), "element_code": codes, "v": v})
+    return frame.set_index(["region_code", "period", "element_code"])["v"].unstack("element_code")
 
 
 def compute_indicators(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
