@@ -99,7 +99,12 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
                 x=[last_p, T], y=[last_v, a.projection], mode="lines+markers",
                 name=i18n.tr("projection_line", lang), line={"color": ACTUAL, "dash": "dash", "width": 1.5},
                 marker={"symbol": "circle-open"}))
-    fig.update_layout(yaxis_title=unit, xaxis={"type": "category"})
+    # every quarter on the axis, evenly spaced, from the first shown to the target period
+    xs = [p for trace in fig.data for p in (trace.x or [])]
+    if xs:
+        fig.update_xaxes(type="category", categoryorder="array",
+                         categoryarray=periods.period_range(min(xs), max(xs)))
+    fig.update_layout(yaxis_title=unit)
     return apply_theme(fig)
 
 

@@ -110,8 +110,8 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 LEVEL = {
-    "nation": ("全国", "nation"), "province": ("省", "province"), "city": ("市", "city"),
-    "county": ("县（旗）", "county"), "township": ("乡镇（苏木）", "township"), "village": ("村（嘎查）", "village"),
+    "nation": ("全国", "Nation"), "province": ("省", "Province"), "city": ("市", "City"),
+    "county": ("县（旗）", "County"), "township": ("乡镇（苏木）", "township"), "village": ("村（嘎查）", "village"),
 }
 
 UNITS_EN = {"座": "units", "公里": "km", "%": "%", "元": "yuan", "人": "persons", "户": "households",
@@ -122,6 +122,14 @@ def tr(key: str, lang: str = "zh", **fmt) -> str:
     zh, en = TEXT[key]
     text = en if lang == "en" else zh
     return text.format(**fmt) if fmt else text
+
+
+def colon(lang: str = "zh") -> str:
+    return ": " if lang == "en" else "："
+
+
+def paren(text: str, lang: str = "zh") -> str:
+    return f" ({text})" if lang == "en" else f"（{text}）"
 
 
 def status_label(status: str, lang: str = "zh", icon: bool = True) -> str:

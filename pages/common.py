@@ -78,15 +78,35 @@ def _init_state(s: Store) -> None:
         return
     qp = st.query_params
     st.session_state["lang_widget"] = "English" if qp.get("lang") == "en" else "中文"
+    st.session_state["_lang_seen"] = lang()
     if qp.get("plan") in s.catalog.plans:
-        st.session_state["plan_widget"] = qp.get("plan")
+        st.session_state[wkey("plan")] = qp.get("plan")
     if qp.get("period"):
-        st.session_state["period_widget"] = qp.get("period")
+        st.session_state[wkey("period")] = qp.get("period")
     if qp.get("indicator") in s.catalog.indicators:
-        st.session_state["indicator_widget"] = qp.get("indicator")
+        st.session_state[wkey("indicator")] = qp.get("indicator")
     if qp.get("region"):
         st.session_state["goto_region"] = qp.get("region")
     st.session_state["_initialised"] = True
+
+
+def wkey(name: str) -> str:
+    """Widget key per language: a selectbox's option labels are fixed by its key, so a
+    language switch draws new widgets, seeded from the old ones by ``_carry_over_language``."""
+    return f"{name}_{lang()}"
+
+
+def _carry_over_language() -> None:
+    old, new = st.session_state.get("_lang_seen"), lang()
+    if old is None or old == new:
+        st.session_state["_lang_seen"] = new
+        return
+    for name in ("plan", "period", "indicator"):
+        if f"{name}_{old}" in st.session_state:
+            st.session_state[f"{name}_{new}"] = st.session_state[f"{name}_{old}"]
+    if st.session_state.get("region"):
+        goto_region(st.session_state["region"])
+    st.session_state["_lang_seen"] = new
 
 
 def goto_region(code: str) -> None:
@@ -100,9 +120,9 @@ def _apply_goto_region(s: Store) -> None:
         return
     path = s.hierarchy.path(code)
     for parent, child in zip(path, path[1:]):
-        st.session_state[f"region_{parent.code}"] = child.code
+        st.session_state[wkey(f"region_{parent.code}")] = child.code
     if s.hierarchy.children(code):
-        st.session_state[f"region_{code}"] = ""
+        st.session_state[wkey(f"region_{code}")] = ""
 
 
 def lang() -> str:
@@ -117,30 +137,31 @@ def st_sidebar_filters() -> Filters:
     """
     s = store()
     _init_state(s)
-    _apply_goto_region(s)
-    version = s.version()
-    data_dir = str(s.dir)
     sb = st.sidebar
     sb.radio(tr("language", lang()), ["中文", "English"], horizontal=True, key="lang_widget")
     lg = lang()
+    _carry_over_language()
+    _apply_goto_region(s)
+    version = s.version()
+    data_dir = str(s.dir)
 
     region = st_region_picker(s, lg)
     plans = list(s.catalog.plans.values())
     available = cached_periods(data_dir, version)
-    if st.session_state.get("plan_widget") not in s.catalog.plans:
-        default_plan, _ = query.resolve_plan(s, None, st.session_state.get("period_widget"))
-        st.session_state["plan_widget"] = default_plan.id if default_plan else plans[0].id
-    plan_id = sb.selectbox(tr("plan", lg), [p.id for p in plans], key="plan_widget",
+    if st.session_state.get(wkey("plan")) not in s.catalog.plans:
+        default_plan, _ = query.resolve_plan(s, None, st.session_state.get(wkey("period")))
+        st.session_state[wkey("plan")] = default_plan.id if default_plan else plans[0].id
+    plan_id = sb.selectbox(tr("plan", lg), [p.id for p in plans], key=wkey("plan"),
                            format_func=lambda pid: i18n.name(s.catalog.plans[pid], lg))
     plan = s.catalog.plans[plan_id]
     choices = list(reversed([p for p in available if p >= plan.start]))
     period = None
     if choices:
         plan_changed = st.session_state.get("_plan_seen") not in (None, plan_id)
-        if st.session_state.get("period_widget") not in choices or plan_changed:
+        if st.session_state.get(wkey("period")) not in choices or plan_changed:
             inside = [p for p in choices if plan.covers(p)]
-            st.session_state["period_widget"] = (inside or choices)[0]
-        period = sb.selectbox(tr("quarter", lg), choices, key="period_widget",
+            st.session_state[wkey("period")] = (inside or choices)[0]
+        period = sb.selectbox(tr("quarter", lg), choices, key=wkey("period"),
                               format_func=lambda p: p if lg == "en" else periods.label_zh(p))
     st.session_state.update(region=region, period=period, plan=plan_id, _plan_seen=plan_id)
     sync_url()
@@ -150,12 +171,12 @@ def st_sidebar_filters() -> Filters:
 def st_region_picker(s: Store, lg: str) -> str:
     """Cascading selectboxes: top region, then any level below it; any level may be chosen."""
     h = s.hierarchy
-    st.sidebar.markdown(f"**{tr('region', lg)}**：{i18n.region_name(h.root, lg)}")
+    st.sidebar.markdown(f"**{tr('region', lg)}**{i18n.colon(lg)}{i18n.region_name(h.root, lg)}")
     current = h.root.code
     while h.children(current):
         kids = h.children(current)
         options = [""] + [k.code for k in kids]
-        key = f"region_{current}"
+        key = wkey(f"region_{current}")
         if st.session_state.get(key) not in options:
             st.session_state[key] = ""
         picked = st.sidebar.selectbox(
@@ -233,9 +254,9 @@ def progress_bar_html(value: float | None, expected: float | None, target: float
 CSS = """
 <style>
 .rr-badge{display:inline-block;padding:1px 8px;border:1.5px solid;border-radius:10px;font-size:0.85rem;white-space:nowrap}
-.rr-bar{position:relative;height:8px;background:#eee;border-radius:4px;margin:6px 0 2px}
+.rr-bar{position:relative;height:8px;background:#eee;border-radius:4px;margin:8px 0 8px}
 .rr-fill{height:8px;border-radius:4px}
-.rr-tick{position:absolute;top:-4px;width:2px;height:16px;background:#333}
+.rr-tick{position:absolute;top:-3px;width:2px;height:14px;background:#333}
 .rr-value{font-size:1.6rem;font-weight:600;line-height:1.2}
 .rr-unit{font-size:0.9rem;color:#555;margin-left:4px}
 .rr-small{font-size:0.8rem;color:#555}

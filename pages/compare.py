@@ -62,6 +62,6 @@ if common.ready(f):
                            format_func=lambda x: i18n.name(s.catalog.indicators[x], lg), key="cmp_indicator")
     if c3.button(tr("open_indicator", lg), key="cmp_open"):
         common.goto_region(pick_region)
-        st.session_state.update(region=pick_region, indicator=pick_ind, indicator_widget=pick_ind)
+        st.session_state.update({"region": pick_region, "indicator": pick_ind, common.wkey("indicator"): pick_ind})
         st.switch_page("pages/indicator.py", query_params={
             "lang": lg, "region": pick_region, "period": f.period, "plan": f.plan.id, "indicator": pick_ind})

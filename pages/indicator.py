@@ -32,11 +32,11 @@ if common.ready(f):
     cat = s.catalog
     rows = common.cached_assess_region(f.data_dir, f.version, f.region, f.period, f.plan.id)
     codes = [r.indicator.code for r in rows]
-    if st.session_state.get("indicator_widget") not in codes:
+    if st.session_state.get(common.wkey("indicator")) not in codes:
         wanted = st.session_state.get("indicator")
         with_target = [r for r in rows if r.target is not None]
-        st.session_state["indicator_widget"] = wanted if wanted in codes else (with_target or rows)[0].indicator.code
-    code = st.selectbox(tr("pick_indicator", lg), codes, key="indicator_widget",
+        st.session_state[common.wkey("indicator")] = wanted if wanted in codes else (with_target or rows)[0].indicator.code
+    code = st.selectbox(tr("pick_indicator", lg), codes, key=common.wkey("indicator"),
                         format_func=lambda c: f"{i18n.name(cat.indicators[c], lg)}")
     st.session_state["indicator"] = code
     common.sync_url()
@@ -51,7 +51,7 @@ if common.ready(f):
     m = st.columns(5)
     m[0].metric(tr("value", lg), f"{common.fmt(a.value if a.value is not None else row.current, d)} {unit}",
                 None if row.change_quarter is None else f"{row.change_quarter:+,.{d}f} {tr('vs_prev_q', lg)}")
-    m[1].metric(tr("target", lg) + (f"（{t.target_period[:4]}）" if t else ""), common.fmt(a.target, d))
+    m[1].metric(tr("target", lg) + (i18n.paren(t.target_period[:4], lg) if t else ""), common.fmt(a.target, d))
     m[2].metric(tr("expected", lg), common.fmt(a.expected, d))
     m[3].metric(tr("progress", lg), common.fmt(a.progress, 2))
     m[4].metric(tr("projection", lg), common.fmt(a.projection, d))
@@ -59,7 +59,7 @@ if common.ready(f):
     if t is None:
         notes.append(tr("no_target_here", lg))
     if row.target_region and row.target_region != f.region:
-        notes.append(f"{tr('inherited_target', lg)}：{i18n.region_name(s.hierarchy[row.target_region], lg)}")
+        notes.append(f"{tr('inherited_target', lg)}{i18n.colon(lg)}{i18n.region_name(s.hierarchy[row.target_region], lg)}")
     if "too_few_points" in a.notes:
         notes.append(tr("too_few_points", lg))
     if a.final:
@@ -88,7 +88,7 @@ if common.ready(f):
         st.subheader(tr("subregion_table", lg))
         table = pd.DataFrame([{
             tr("region_col", lg): r["name"],
-            f"{tr('value', lg)}（{unit}）": None if r["value"] is None else round(r["value"], d),
+            tr("value", lg) + i18n.paren(unit, lg): None if r["value"] is None else round(r["value"], d),
             tr("target", lg): None if r["target"] is None else round(r["target"], d),
             tr("expected", lg): None if r["expected"] is None else round(r["expected"], d),
             tr("progress", lg): None if r["progress"] is None else round(r["progress"], 2),
@@ -101,9 +101,9 @@ if common.ready(f):
     with left:
         st.subheader(tr("definition", lg))
         st.write(ind.definition_en if lg == "en" else ind.definition_zh)
-        st.markdown(f"**{tr('formula', lg)}**：{formula_in_words(ind, cat)}")
-        st.markdown(f"**{tr('department', lg)}**：{ind.department_en if lg == 'en' else ind.department_zh}"
-                    f" · **{tr('pillar', lg)}**：{i18n.pillar_name(ind.pillar, lg)}")
+        st.markdown(f"**{tr('formula', lg)}**{i18n.colon(lg)}{formula_in_words(ind, cat)}")
+        st.markdown(f"**{tr('department', lg)}**{i18n.colon(lg)}{ind.department_en if lg == 'en' else ind.department_zh}"
+                    f" · **{tr('pillar', lg)}**{i18n.colon(lg)}{i18n.pillar_name(ind.pillar, lg)}")
     with right:
         st.subheader(tr("source", lg))
         if t is None:
@@ -111,10 +111,10 @@ if common.ready(f):
         else:
             src = t.source
             doc = cat.documents.get(src.get("document") or "")
-            st.markdown(f"**{tr('document', lg)}**：{(doc.title_en if lg == 'en' else doc.title_zh) if doc else '—'}")
-            st.markdown(f"**{tr('clause', lg)}**：{src.get('clause') or '—'}")
+            st.markdown(f"**{tr('document', lg)}**{i18n.colon(lg)}{(doc.title_en if lg == 'en' else doc.title_zh) if doc else '—'}")
+            st.markdown(f"**{tr('clause', lg)}**{i18n.colon(lg)}{src.get('clause') or '—'}")
             if src.get("quote_zh"):
-                st.markdown(f"**{tr('quote', lg)}**：> {src['quote_zh']}")
+                st.markdown(f"**{tr('quote', lg)}**{i18n.colon(lg)}> {src['quote_zh']}")
             if t.note_zh:
                 st.caption(t.note_zh)
         st.subheader(tr("provenance", lg))

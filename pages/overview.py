@@ -34,7 +34,7 @@ if common.ready(f):
         value = a.value if a.value is not None else r.current
         label = ""
         if t is not None and t.kind == "milestones":
-            label = f"（{tr('cumulative', lg)}）"
+            label = i18n.paren(tr("cumulative", lg), lg)
         target = "" if a.target is None else (
             f"{tr('target', lg)} {common.fmt(a.target, d)}"
             + (f" · {t.target_period[:4]}" if t is not None else ""))

@@ -291,9 +291,6 @@ def test_overview_phone_width(server, chromium):
         context.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app bug: after switching 中文→English in the sidebar the sidebar selectboxes keep their Chinese "
-    "labels, and the next page change resets the quarter (2024Q2 → 2025Q4). Drop this marker once fixed."))
 def test_language_switch_keeps_selection(server, page: Page):
     page.goto(f"{server}/indicator?{QUERY}&indicator=road_good_rate")
     expect(_main(page).get_by_role("heading", name="指标详情")).to_be_visible()
