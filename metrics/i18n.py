@@ -111,7 +111,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 LEVEL = {
     "nation": ("全国", "Nation"), "province": ("省", "Province"), "city": ("市", "City"),
-    "county": ("县（旗）", "County"), "township": ("乡镇（苏木）", "township"), "village": ("村（嘎查）", "village"),
+    "county": ("县（旗）", "County"), "township": ("乡镇（苏木）", "Township"), "village": ("村（嘎查）", "Village"),
 }
 
 UNITS_EN = {"座": "units", "公里": "km", "%": "%", "元": "yuan", "人": "persons", "户": "households",

@@ -114,7 +114,7 @@ if common.ready(f):
             st.markdown(f"**{tr('document', lg)}**{i18n.colon(lg)}{(doc.title_en if lg == 'en' else doc.title_zh) if doc else '—'}")
             st.markdown(f"**{tr('clause', lg)}**{i18n.colon(lg)}{src.get('clause') or '—'}")
             if src.get("quote_zh"):
-                st.markdown(f"**{tr('quote', lg)}**{i18n.colon(lg)}> {src['quote_zh']}")
+                st.markdown(f"**{tr('quote', lg)}**{i18n.colon(lg)}「{src['quote_zh']}」")
             if t.note_zh:
                 st.caption(t.note_zh)
         st.subheader(tr("provenance", lg))
