@@ -138,10 +138,17 @@ class Catalog:
     indicators: dict[str, Indicator]
     plans: dict[str, Plan]
     targets: list[Target]
+    _by_plan_indicator: dict | None = field(default=None, repr=False, compare=False)
 
     def targets_of(self, plan_id: str, indicator: str | None = None) -> list[Target]:
-        return [t for t in self.targets
-                if t.plan == plan_id and (indicator is None or t.indicator == indicator)]
+        if indicator is None:
+            return [t for t in self.targets if t.plan == plan_id]
+        if self._by_plan_indicator is None:
+            index: dict[tuple[str, str], list[Target]] = {}
+            for t in self.targets:
+                index.setdefault((t.plan, t.indicator), []).append(t)
+            self._by_plan_indicator = index
+        return self._by_plan_indicator.get((plan_id, indicator), [])
 
     def plan_for_period(self, period: str) -> Plan | None:
         """The plan whose period covers ``period`` (the latest-starting one if several)."""

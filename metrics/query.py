@@ -27,60 +27,76 @@ def rollup_code(indicator: Indicator) -> list[str]:
     return indicator.elements()
 
 
-def element_values(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    """Wide frame indexed by (region_code, period), one column per rollup element code."""
-    if rows.empty:
-        return pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=["region_code", "period"]))
-    codes = rows["element_code"].to_numpy(dtype=object)
-    coverage = np.array(["@" in c for c in codes], dtype=bool)
+@dataclass
+class ElementMatrix:
+    """Element values for (region, quarter) keys: one row per key, one column per element."""
+    regions: list[str]
+    quarters: list[str]
+    columns: dict[str, int]
+    values: np.ndarray
+
+    def col(self, code: str) -> np.ndarray:
+        j = self.columns.get(code)
+        return self.values[:, j] if j is not None else np.full(len(self.regions), np.nan)
+
+
+def element_values(rows: dict[str, np.ndarray], catalog: Catalog) -> ElementMatrix:
+    """Rollup rows → element values (weighted means divided out, coverage as a %)."""
+    codes = rows["element_code"]
+    positions: dict[tuple[str, str], int] = {}
+    key_idx = np.fromiter((positions.setdefault(k, len(positions))
+                           for k in zip(rows["region_code"].tolist(), rows["period"].tolist())),
+                          dtype=np.int64, count=len(codes))
+    columns = {c: j for j, c in enumerate(dict.fromkeys(codes.tolist()))}
+    col_idx = np.fromiter((columns[c] for c in codes.tolist()), dtype=np.int64, count=len(codes))
     weighted_codes = {e.code for e in catalog.elements.values() if e.aggregation == "weighted_mean"}
-    weighted = coverage | np.isin(codes, list(weighted_codes))
-    value_sum = rows["value_sum"].to_numpy(dtype=float)
+    coverage = np.fromiter(("@" in c for c in columns), dtype=bool, count=len(columns))
+    weighted = coverage | np.fromiter((c in weighted_codes for c in columns), dtype=bool, count=len(columns))
+    value_sum = rows["value_sum"].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = np.where(weighted, value_sum / rows["weight_sum"].to_numpy(dtype=float)
-                     * np.where(coverage, 100.0, 1.0), value_sum)
-    frame = pd.DataFrame({"region_code": rows["region_code"].to_numpy(dtype=object),
-                          "period": rows["period"].to_numpy(dtype=object), "element_code": codes, "v": v})
-    return frame.set_index(["region_code", "period", "element_code"])["v"].unstack("element_code")
+        v = np.where(weighted[col_idx], value_sum / rows["weight_sum"].astype(float)
+                     * np.where(coverage[col_idx], 100.0, 1.0), value_sum)
+    matrix = np.full((len(positions), len(columns)), np.nan)
+    matrix[key_idx, col_idx] = v
+    keys = list(positions)
+    return ElementMatrix([k[0] for k in keys], [k[1] for k in keys], columns, matrix)
 
 
-def compute_indicators(wide: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+def compute_indicators(m: ElementMatrix, indicators: list[Indicator]) -> pd.DataFrame:
     """Long frame: region_code, period, indicator, value (column arithmetic, no per-row Python)."""
-    if wide.empty:
+    n = len(m.regions)
+    if n == 0:
         return pd.DataFrame(columns=["region_code", "period", "indicator", "value"])
-    idx = wide.index
-    regions = idx.get_level_values(0).to_numpy(dtype=object)
-    quarters = idx.get_level_values(1).to_numpy(dtype=object)
-    nan = np.full(len(idx), np.nan)
-    col = lambda c: wide[c].to_numpy(dtype=float) if c in wide.columns else nan  # noqa: E731
     prev_pos = None
     codes, values = [], []
     for ind in indicators:
         f = ind.formula
         with np.errstate(divide="ignore", invalid="ignore"):
             if f["type"] == "ratio":
-                den = col(f["denominator"])
-                v = col(f["numerator"]) / np.where(den != 0, den, np.nan) * f.get("scale", 100)
+                den = m.col(f["denominator"])
+                v = m.col(f["numerator"]) / np.where(den != 0, den, np.nan) * f.get("scale", 100)
             elif f["type"] == "yoy_growth":
                 if prev_pos is None:
-                    shifted = {p: periods.shift(p, -4) for p in set(quarters)}
-                    prev_keys = pd.MultiIndex.from_arrays([regions, [shifted[p] for p in quarters]])
-                    prev_pos = idx.get_indexer(prev_keys)
-                cur = col(f["element"])
+                    where = {k: i for i, k in enumerate(zip(m.regions, m.quarters))}
+                    prev_pos = np.fromiter((where.get((r, periods.shift(p, -4)), -1)
+                                            for r, p in zip(m.regions, m.quarters)), dtype=np.int64, count=n)
+                cur = m.col(f["element"])
                 prev = np.where(prev_pos >= 0, cur[prev_pos], np.nan)
                 v = (cur / np.where(prev != 0, prev, np.nan) - 1) * 100
             else:  # value, coverage
-                v = col(rollup_code(ind)[0])
+                v = m.col(rollup_code(ind)[0])
         codes.append(ind.code)
         values.append(v)
-    n = len(idx)
-    result = pd.DataFrame({
-        "region_code": np.tile(regions, len(codes)),
-        "period": np.tile(quarters, len(codes)),
-        "indicator": np.repeat(codes, n),
-        "value": np.concatenate(values) if values else [],
+    all_values = np.concatenate(values)
+    keep = np.isfinite(all_values)
+    regions = np.array(m.regions, dtype=object)
+    quarters = np.array(m.quarters, dtype=object)
+    return pd.DataFrame({
+        "region_code": np.tile(regions, len(codes))[keep],
+        "period": np.tile(quarters, len(codes))[keep],
+        "indicator": np.repeat(np.array(codes, dtype=object), n)[keep],
+        "value": all_values[keep],
     })
-    return result[np.isfinite(result["value"].to_numpy(dtype=float))].reset_index(drop=True)
 
 
 def series_by(values: pd.DataFrame, *keys: str) -> dict:
@@ -100,7 +116,7 @@ def indicator_values(store: Store, region_codes: list[str], indicator_codes: lis
     codes = sorted({c for ind in indicators for c in rollup_code(ind)})
     needs_lag = any(ind.kind == "yoy_growth" for ind in indicators)
     first = periods.shift(period_from, -4) if (period_from and needs_lag) else period_from
-    rows = store.rollup_rows(region_codes, codes, first, period_to)
+    rows = store.rollup_arrays(region_codes, codes, first, period_to)
     values = compute_indicators(element_values(rows, cat), indicators)
     if period_from:
         values = values[values["period"] >= period_from]
@@ -119,9 +135,9 @@ class BenchmarkLookup:
         h = store.hierarchy
         self.chains = {c: [c] + [a.code for a in h.ancestors(c)] for c in region_codes}
         wanted = sorted({c for chain in self.chains.values() for c in chain})
-        rows = store.rollup_rows(wanted, elements) if elements else pd.DataFrame()
         self.rows: dict = {}
-        if not rows.empty:
+        if elements:
+            rows = store.rollup_arrays(wanted, elements)
             for r, e, p, v in zip(rows["region_code"].tolist(), rows["element_code"].tolist(),
                                   rows["period"].tolist(), rows["value_sum"].tolist()):
                 self.rows.setdefault((r, e), []).append((p, float(v)))

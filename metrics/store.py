@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 import threading
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -208,30 +210,43 @@ class Store:
                 self._connections[path] = con
             return con.cursor()
 
+    ROLLUP_COLUMNS = ("region_code", "element_code", "period", "value_sum", "weight_sum", "n_facts",
+                      "snapshot_id")
+
+    def rollup_arrays(self, region_codes: list[str], element_codes: list[str],
+                      period_from: str | None = None, period_to: str | None = None) -> dict[str, np.ndarray]:
+        """Rollup rows as numpy columns (the pages' hot path: no DataFrame construction)."""
+        con = self.connection()
+        if con is None:
+            return {c: np.array([], dtype=object if i < 3 else float) for i, c in enumerate(self.ROLLUP_COLUMNS)}
+        out = con.execute(
+            """SELECT region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id
+               FROM rollup
+               WHERE region_code IN (SELECT unnest($regions::VARCHAR[]))
+                 AND element_code IN (SELECT unnest($elements::VARCHAR[]))
+                 AND period >= $p0 AND period <= $p1
+               ORDER BY region_code, element_code, period""",
+            {"regions": list(region_codes), "elements": list(element_codes),
+             "p0": period_from or "0000Q1", "p1": period_to or "9999Q4"},
+        ).fetchnumpy()
+        return {k: (np.asarray(v, dtype=object) if i < 3 else
+                    np.ma.filled(np.ma.asarray(v, dtype=float), np.nan))
+                for i, (k, v) in enumerate(out.items())}
+
     def rollup_rows(self, region_codes: list[str], element_codes: list[str],
                     period_from: str | None = None, period_to: str | None = None) -> pd.DataFrame:
         """Rollup rows: region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id."""
+        return pd.DataFrame(self.rollup_arrays(region_codes, element_codes, period_from, period_to),
+                            columns=list(self.ROLLUP_COLUMNS))
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - keyed by the rollup file, which never changes
+    def _periods(self, rollup_file: str) -> tuple[str, ...]:
         con = self.connection()
-        cols = ["region_code", "element_code", "period", "value_sum", "weight_sum", "n_facts",
-                "snapshot_id"]
-        if con is None:
-            return pd.DataFrame(columns=cols)
-        return con.execute(
-            """SELECT region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id
-               FROM rollup
-                WHERE region_code IN (SELECT unnest($regions::VARCHAR[]))
-                  AND element_code IN (SELECT unnest($elements::VARCHAR[]))
-                  AND period >= $p0 AND period <= $p1
-                ORDER BY region_code, element_code, period""",
-            {"regions": list(region_codes), "elements": list(element_codes),
-             "p0": period_from or "0000Q1", "p1": period_to or "9999Q4"},
-        ).df()
+        return tuple(r[0] for r in con.execute("SELECT DISTINCT period FROM rollup ORDER BY 1").fetchall())
 
     def periods_with_data(self) -> list[str]:
-        con = self.connection()
-        if con is None:
-            return []
-        return [r[0] for r in con.execute("SELECT DISTINCT period FROM rollup ORDER BY 1").fetchall()]
+        rel = self.manifest().get("rollups")
+        return list(self._periods(rel)) if rel else []
 
     def regions_with_data(self) -> set[str]:
         con = self.connection()
