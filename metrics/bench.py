@@ -370,7 +370,7 @@ def run(scale: str = "province", repeats: int = 5, catalog: Catalog | None = Non
             say("timing indicator")
             pages["indicator"] = _time_page(
                 [("assess_region(county)", lambda: query.assess_region(store, county, period, plan.id)),
-                 ("assess_subregions(county)", lambda: query.assess_subregions(store, county, period, plan)),
+                 ("assess_children(county)", lambda: query.assess_children(store, county, period, plan, indicator)),
                  ("provenance(county)", lambda: query.provenance(store, county, period, indicator))],
                 repeats)
             say("timing comparison")

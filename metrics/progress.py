@@ -159,7 +159,7 @@ def assess(target, direction: str, series: list[tuple[str, float]], t: str, base
     ``base``: the plan's base period (the target's baseline_period wins when given);
     ``benchmark``: the benchmark series of a relative target; ``percent``: the indicator is a %.
     """
-    series = sorted((p, v) for p, v in series if v is not None and math.isfinite(v))
+    series = sorted([pv for pv in series if pv[1] is not None and math.isfinite(pv[1])])
     T = target.target_period
     final = t >= T
     at = T if final else t                      # after the target year, judge the value at T

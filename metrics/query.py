@@ -43,12 +43,11 @@ class ElementMatrix:
 def element_values(rows: dict[str, np.ndarray], catalog: Catalog) -> ElementMatrix:
     """Rollup rows → element values (weighted means divided out, coverage as a %)."""
     codes = rows["element_code"]
-    positions: dict[tuple[str, str], int] = {}
-    key_idx = np.fromiter((positions.setdefault(k, len(positions))
-                           for k in zip(rows["region_code"].tolist(), rows["period"].tolist())),
-                          dtype=np.int64, count=len(codes))
-    columns = {c: j for j, c in enumerate(dict.fromkeys(codes.tolist()))}
-    col_idx = np.fromiter((columns[c] for c in codes.tolist()), dtype=np.int64, count=len(codes))
+    r_idx, r_uni = pd.factorize(rows["region_code"])
+    p_idx, p_uni = pd.factorize(rows["period"])
+    key_idx, key_uni = pd.factorize(r_idx.astype(np.int64) * max(len(p_uni), 1) + p_idx)
+    col_idx, col_uni = pd.factorize(codes)
+    columns = {c: j for j, c in enumerate(col_uni.tolist())}
     weighted_codes = {e.code for e in catalog.elements.values() if e.aggregation == "weighted_mean"}
     coverage = np.fromiter(("@" in c for c in columns), dtype=bool, count=len(columns))
     weighted = coverage | np.fromiter((c in weighted_codes for c in columns), dtype=bool, count=len(columns))
@@ -56,10 +55,12 @@ def element_values(rows: dict[str, np.ndarray], catalog: Catalog) -> ElementMatr
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(weighted[col_idx], value_sum / rows["weight_sum"].astype(float)
                      * np.where(coverage[col_idx], 100.0, 1.0), value_sum)
-    matrix = np.full((len(positions), len(columns)), np.nan)
+    matrix = np.full((len(key_uni), len(columns)), np.nan)
     matrix[key_idx, col_idx] = v
-    keys = list(positions)
-    return ElementMatrix([k[0] for k in keys], [k[1] for k in keys], columns, matrix)
+    n_p = max(len(p_uni), 1)
+    regions = np.asarray(r_uni, dtype=object)[key_uni // n_p].tolist()
+    quarters = np.asarray(p_uni, dtype=object)[key_uni % n_p].tolist()
+    return ElementMatrix(regions, quarters, columns, matrix)
 
 
 def compute_indicators(m: ElementMatrix, indicators: list[Indicator]) -> pd.DataFrame:
@@ -100,11 +101,22 @@ def compute_indicators(m: ElementMatrix, indicators: list[Indicator]) -> pd.Data
 
 
 def series_by(values: pd.DataFrame, *keys: str) -> dict:
-    """{key tuple (or key): [(period, value), …]} from a long frame, without a pandas groupby."""
-    out: dict = {}
-    cols = [values[k].tolist() for k in keys]
-    for *key, p, v in zip(*cols, values["period"].tolist(), values["value"].tolist()):
-        out.setdefault(tuple(key) if len(key) > 1 else key[0], []).append((p, float(v)))
+    """{key tuple (or key): [(period, value), …] in period order} from a long frame."""
+    if values.empty:
+        return {}
+    key_codes = [pd.factorize(values[k])[0] for k in keys]
+    order = np.lexsort([values["period"].to_numpy(dtype=object)] + key_codes[::-1])
+    stacked = np.stack([c[order] for c in key_codes], axis=1)
+    cuts = np.flatnonzero((stacked[1:] != stacked[:-1]).any(axis=1)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(order)]])
+    cols = [values[k].to_numpy(dtype=object)[order] for k in keys]
+    quarters = values["period"].to_numpy(dtype=object)[order].tolist()
+    vals = values["value"].to_numpy(dtype=float)[order].tolist()
+    out = {}
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        key = tuple(c[a] for c in cols) if len(cols) > 1 else cols[0][a]
+        out[key] = list(zip(quarters[a:b], vals[a:b]))
     return out
 
 

@@ -40,6 +40,12 @@ def cached_assess_subregions(data_dir: str, version: int, region: str, period: s
     return query.assess_subregions(s, region, period, s.catalog.plans[plan_id])
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def cached_assess_children(data_dir: str, version: int, region: str, period: str, plan_id: str, indicator: str):
+    s = get_store(data_dir)
+    return query.assess_children(s, region, period, s.catalog.plans[plan_id], indicator)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_periods(data_dir: str, version: int) -> list[str]:
     return get_store(data_dir).periods_with_data()

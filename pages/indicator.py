@@ -71,17 +71,18 @@ if common.ready(f):
     fig = charts.target_path_figure(row, f.plan.base, lg, benchmark=bench)
     st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="path_chart")
 
-    children = common.cached_assess_subregions(f.data_dir, f.version, f.region, f.period, f.plan.id)
+    children = common.cached_assess_children(f.data_dir, f.version, f.region, f.period, f.plan.id, code)
     st.subheader(tr("ranking", lg))
     if not children:
         st.info(tr("no_children", lg))
     else:
         h = s.hierarchy
-        child_rows = [{"code": c, "name": i18n.region_name(h[c], lg), "status": st_.assessment.status,
-                       "value": st_.assessment.value if st_.assessment.value is not None else st_.current,
-                       "expected": st_.assessment.expected, "target": st_.assessment.target,
-                       "progress": st_.assessment.progress}
-                      for c, sts in children.items() for st_ in sts if st_.indicator.code == code]
+        child_rows = [{"code": c.region_code, "name": i18n.region_name(h[c.region_code], lg),
+                       "status": c.assessment.status,
+                       "value": c.assessment.value if c.assessment.value is not None else c.current,
+                       "expected": c.assessment.expected, "target": c.assessment.target,
+                       "progress": c.assessment.progress}
+                      for c in children]
         target_line = a.target if t is not None and t.kind != "milestones" else None
         st.plotly_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),
                         width="stretch", config={"displaylogo": False}, key="ranking_chart")
