@@ -360,13 +360,9 @@ def run(scale: str = "province", repeats: int = 5, catalog: Catalog | None = Non
             pages = {}
             say("timing overview")
             pages["overview"] = _time_page(
-                [("assess_region(top)", lambda: query.assess_region(store, top, period, plan.id)),
-                 ("assess_subregions(top)", lambda: query.assess_subregions(store, top, period, plan))],
-                repeats)
+                [("assess_overview(top)", lambda: query.assess_overview(store, top, period, plan))], repeats)
             pages["overview_county"] = _time_page(
-                [("assess_region(county)", lambda: query.assess_region(store, county, period, plan.id)),
-                 ("assess_subregions(county)", lambda: query.assess_subregions(store, county, period, plan))],
-                repeats)
+                [("assess_overview(county)", lambda: query.assess_overview(store, county, period, plan))], repeats)
             say("timing indicator")
             pages["indicator"] = _time_page(
                 [("assess_region(county)", lambda: query.assess_region(store, county, period, plan.id)),

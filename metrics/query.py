@@ -306,6 +306,21 @@ def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str,
     return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, series, others)
 
 
+def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
+                indicator_codes: list[str] | None = None) -> dict[str, list[IndicatorStatus]]:
+    """Every indicator's status for several regions — one rollup query for all of them."""
+    if not region_codes:
+        return {}
+    cat = store.catalog
+    codes = indicator_codes or list(cat.indicators)
+    first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
+    values = indicator_values(store, region_codes, codes, first, period)
+    grouped = series_by(values, "region_code", "indicator")
+    bench = BenchmarkLookup(store, region_codes, _benchmarks_of(store, codes, plan))
+    return {r: [assess_one(store, plan, cat.indicators[i], r, period, grouped.get((r, i), []), bench)
+                for i in codes] for r in region_codes}
+
+
 def assess_region(store: Store, region_code: str | None = None, period: str | None = None,
                   plan_id: str | None = None, indicator_codes: list[str] | None = None) -> tuple[Plan | None, str | None, list[IndicatorStatus]]:
     """Every indicator's status for a region at a quarter under a plan (defaults per DESIGN.md)."""
@@ -313,15 +328,7 @@ def assess_region(store: Store, region_code: str | None = None, period: str | No
     plan, period = resolve_plan(store, plan_id, period)
     if plan is None or period is None:
         return plan, period, []
-    cat = store.catalog
-    codes = indicator_codes or list(cat.indicators)
-    first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
-    values = indicator_values(store, [region_code], codes, first, period)
-    by_ind = series_by(values, "indicator")
-    bench = BenchmarkLookup(store, [region_code], _benchmarks_of(store, codes, plan))
-    out = [assess_one(store, plan, cat.indicators[c], region_code, period, by_ind.get(c, []), bench)
-           for c in codes]
-    return plan, period, out
+    return plan, period, assess_many(store, [region_code], period, plan, indicator_codes)[region_code]
 
 
 def assess_children(store: Store, region_code: str, period: str, plan: Plan,
@@ -332,18 +339,18 @@ def assess_children(store: Store, region_code: str, period: str, plan: Plan,
 
 def assess_subregions(store: Store, region_code: str, period: str, plan: Plan,
                       indicator_codes: list[str] | None = None) -> dict[str, list[IndicatorStatus]]:
-    """Every indicator's status for every child of a region — one rollup query for all of them."""
+    """Every indicator's status for every child of a region."""
+    return assess_many(store, [r.code for r in store.hierarchy.children(region_code)], period, plan,
+                       indicator_codes)
+
+
+def assess_overview(store: Store, region_code: str, period: str, plan: Plan
+                    ) -> tuple[list[IndicatorStatus], dict[str, list[IndicatorStatus]]]:
+    """What the overview shows: the region's statuses and its children's, from one query."""
     children = [r.code for r in store.hierarchy.children(region_code)]
-    if not children:
-        return {}
-    cat = store.catalog
-    codes = indicator_codes or list(cat.indicators)
-    first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
-    values = indicator_values(store, children, codes, first, period)
-    grouped = series_by(values, "region_code", "indicator")
-    bench = BenchmarkLookup(store, children, _benchmarks_of(store, codes, plan))
-    return {c: [assess_one(store, plan, cat.indicators[i], c, period, grouped.get((c, i), []), bench)
-                for i in codes] for c in children}
+    both = assess_many(store, [region_code] + children, period, plan)
+    own = both.pop(region_code)
+    return own, both
 
 
 def provenance(store: Store, region_code: str, period: str, indicator_code: str):

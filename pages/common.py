@@ -35,6 +35,12 @@ def cached_assess_region(data_dir: str, version: int, region: str, period: str, 
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def cached_assess_overview(data_dir: str, version: int, region: str, period: str, plan_id: str):
+    s = get_store(data_dir)
+    return query.assess_overview(s, region, period, s.catalog.plans[plan_id])
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
 def cached_assess_subregions(data_dir: str, version: int, region: str, period: str, plan_id: str):
     s = get_store(data_dir)
     return query.assess_subregions(s, region, period, s.catalog.plans[plan_id])

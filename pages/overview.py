@@ -15,7 +15,7 @@ lg = f.lang
 common.st_header(f, "page_overview")
 
 if common.ready(f):
-    rows = common.cached_assess_region(f.data_dir, f.version, f.region, f.period, f.plan.id)
+    rows, children = common.cached_assess_overview(f.data_dir, f.version, f.region, f.period, f.plan.id)
     if all(r.current is None for r in rows):
         st.info(tr("no_data_region", lg))
         st.stop()
@@ -85,7 +85,6 @@ if common.ready(f):
             st.dataframe(table, hide_index=True, width="stretch")
     with right:
         st.subheader(tr("most_lagging_reg", lg))
-        children = common.cached_assess_subregions(f.data_dir, f.version, f.region, f.period, f.plan.id)
         if not children:
             st.info(tr("no_children", lg))
         else:

@@ -31,7 +31,7 @@ def test_bench_county_scale():
         for stats in p["calls"].values():
             assert stats["median_ms"] > 0
     overview = result["pages"]["overview"]
-    assert set(overview["calls"]) == {"assess_region(top)", "assess_subregions(top)"}   # what the page calls
+    assert set(overview["calls"]) == {"assess_overview(top)"}   # what the page calls
     assert set(result["pages"]["comparison"]["calls"]) == {"assess_subregions(county)"}
 
     out = io.StringIO()

@@ -122,3 +122,15 @@ def test_demo_banner_ratio_equals_sum_of_villages(demo_store):
     v = query.indicator_values(demo_store, [demo_store.hierarchy.root.code], ["road_good_rate"], "2024Q2", "2024Q2")
     assert v["value"].iloc[0] == pytest.approx(expected)
     assert abs(expected - mean_of_ratios) > 1e-6          # the test can tell the two apart
+
+
+def test_overview_in_one_query_equals_region_and_children(demo_store):
+    plan = demo_store.catalog.plans["demo-2021-2025"]
+    root = demo_store.hierarchy.root.code
+    own, children = query.assess_overview(demo_store, root, "2024Q2", plan)
+    _, _, alone = query.assess_region(demo_store, root, "2024Q2", plan.id)
+    subs = query.assess_subregions(demo_store, root, "2024Q2", plan)
+    assert [r.assessment for r in own] == [r.assessment for r in alone]
+    assert {c: [r.assessment for r in rows] for c, rows in children.items()} == \
+        {c: [r.assessment for r in rows] for c, rows in subs.items()}
+    assert len(children) == 8
