@@ -53,7 +53,9 @@ if common.ready(f):
         )
 
     for pillar in PILLAR_ORDER:
-        group = [r for r in shown if r.indicator.pillar == pillar]
+        # indicators with a target first: a leader looks for what is lagging, not for 无目标
+        group = sorted((r for r in shown if r.indicator.pillar == pillar),
+                       key=lambda r: r.assessment.status in ("no_target", "no_data"))
         if not group:
             continue
         st.subheader(f"{i18n.pillar_name(pillar, lg)} · {tr('n_indicators', lg, n=len(group))}")
