@@ -236,20 +236,16 @@ def _timed_publish_phases(store, phases: dict):
     import metrics.store as store_mod
     orig_build, orig_write = store_mod.build_rollups, store._write_snapshot
 
-    def build(*a, **kw):
-        t0 = time.perf_counter()
-        try:
-            return orig_build(*a, **kw)
-        finally:
-            phases["build_rollups_s"] = time.perf_counter() - t0
+    def timed(fn, key):
+        def wrapper(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                phases[key] = time.perf_counter() - t0
+        return wrapper
 
-    def write(*a, **kw):
-        t0 = time.perf_counter()
-        try:
-            return orig_write(*a, **kw)
-        finally:
-            phases["write_snapshot_s"] = time.perf_counter() - t0
-
+    build, write = timed(orig_build, "build_rollups_s"), timed(orig_write, "write_snapshot_s")
     store_mod.build_rollups, store._write_snapshot = build, write
     try:
         yield

@@ -392,4 +392,4 @@ def _publish_correction_and_mistake(store: Store, facts: pd.DataFrame):
     bad = store.publish(wrong, user=DEMO_USER, comment="演示：误传的文件（单位错误，已撤回）",
                         source_name="演示数据_误传.csv", source_sha256=_sha256(wrong), demo=True,
                         now=dt.datetime(2024, 2, 6, 10, 0))
-    return store.retract(bad.id, user=DEMO_USER)
+    return store.retract(bad.id, user=DEMO_USER, now=dt.datetime(2024, 2, 6, 16, 0))

@@ -17,6 +17,7 @@ previous manifest — and so the previous state — in force; files it does not 
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import fcntl
 import functools
@@ -95,23 +96,34 @@ class Store:
         self.dir = paths.data_dir(data_dir)
         self.catalog = catalog or default_catalog()
         self._hierarchy = hierarchy
+        self._manifest_cache: tuple | None = None
 
     # -- manifest -------------------------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
         return self.dir / "manifest.json"
 
-    def manifest(self) -> dict:
-        if not self.manifest_path.exists():
+    def _current(self) -> dict:
+        """The manifest as last read; re-read only when the file changed. Do not mutate."""
+        try:
+            st = self.manifest_path.stat()
+        except FileNotFoundError:
             return {"version": 0, "rollups": None, "snapshots": []}
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._manifest_cache is None or self._manifest_cache[0] != stamp:
+            self._manifest_cache = (stamp, json.loads(self.manifest_path.read_text(encoding="utf-8")))
+        return self._manifest_cache[1]
+
+    def manifest(self) -> dict:
+        """A private copy of the manifest (publishers edit it)."""
+        return copy.deepcopy(self._current())
 
     def snapshots(self) -> list[Snapshot]:
-        return [Snapshot(**s) for s in self.manifest()["snapshots"]]
+        return [Snapshot(**s) for s in self._current()["snapshots"]]
 
     def version(self) -> int:
         """Changes on every publish and retraction: the cache key of every page query."""
-        return int(self.manifest()["version"])
+        return int(self._current()["version"])
 
     def is_empty(self) -> bool:
         return not any(not s.retracted for s in self.snapshots())
@@ -152,7 +164,7 @@ class Store:
             self._commit(manifest)
             return snap
 
-    def retract(self, snapshot_id: int, *, user: str) -> Snapshot:
+    def retract(self, snapshot_id: int, *, user: str, now: dt.datetime | None = None) -> Snapshot:
         with self._locked():
             manifest = self.manifest()
             entry = next((s for s in manifest["snapshots"] if s["id"] == snapshot_id), None)
@@ -161,7 +173,7 @@ class Store:
             if entry["retracted"]:
                 raise StoreError(f"数据版本 {snapshot_id} 已撤回")
             entry.update(retracted=True, retracted_by=user,
-                         retracted_at=dt.datetime.now().isoformat(timespec="seconds"))
+                         retracted_at=(now or dt.datetime.now()).isoformat(timespec="seconds"))
             self._commit(manifest)
             return Snapshot(**entry)
 
@@ -199,7 +211,7 @@ class Store:
     # -- reading -----------------------------------------------------------------------------
     def connection(self) -> duckdb.DuckDBPyConnection | None:
         """A cursor on the current rollup database (read-only), or None when empty."""
-        rel = self.manifest().get("rollups")
+        rel = self._current().get("rollups")
         if not rel:
             return None
         path = str(self.dir / rel)
@@ -245,7 +257,7 @@ class Store:
         return tuple(r[0] for r in con.execute("SELECT DISTINCT period FROM rollup ORDER BY 1").fetchall())
 
     def periods_with_data(self) -> list[str]:
-        rel = self.manifest().get("rollups")
+        rel = self._current().get("rollups")
         return list(self._periods(rel)) if rel else []
 
     def regions_with_data(self) -> set[str]:
