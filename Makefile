@@ -6,12 +6,16 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
-APT_PACKAGES := chromium fonts-noto-cjk poppler-utils
+# make run ADDRESS=0.0.0.0 to serve the network (default: this machine only)
+ADDRESS ?= 127.0.0.1
+# chromium: kaleido chart export and browser tests; fonts-noto-cjk: Chinese glyphs;
+# poppler-utils: PDF pages to PNG for looking; pango/harfbuzz: WeasyPrint's PDF report
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 .PHONY: run test setup system venv demo lint bench clean
 
 run: setup demo
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true
 
 test: setup
 	$(VENV)/bin/ruff check .
@@ -25,6 +29,8 @@ system:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -q "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || missing="$$missing libpangoft2-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
 	    echo "installing:$$missing"; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import shutil
 import sys
@@ -164,7 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
+
+    for module in SUBPACKAGE_CLIS:
+        importlib.import_module(module).register(sub)
     return parser
+
+
+# each subpackage adds its own subcommands (users …, ingest/template …, report …)
+SUBPACKAGE_CLIS = ("metrics.auth.cli", "metrics.ingest.cli", "metrics.export.cli")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,10 @@ the Okabe–Ito colour-blind-safe palette and an icon, so status is never told b
 
 from __future__ import annotations
 
+from metrics.auth import text as _auth_text
 from metrics.catalog import PILLAR_NAMES
+from metrics.export import text as _export_text
+from metrics.ingest import text as _ingest_text
 
 LANGS = ("zh", "en")
 
@@ -116,6 +119,13 @@ LEVEL = {
 
 UNITS_EN = {"座": "units", "公里": "km", "%": "%", "元": "yuan", "人": "persons", "户": "households",
             "个": "", "次": "times", "所": "", "家": "", "人次": "person-times"}
+
+
+# each subpackage keeps its own strings (metrics/<package>/text.py); one table at run time
+for _extra in (_auth_text.TEXT, _ingest_text.TEXT, _export_text.TEXT):
+    _clash = set(_extra) & set(TEXT)
+    assert not _clash, f"i18n keys defined twice: {sorted(_clash)}"
+    TEXT.update(_extra)
 
 
 def tr(key: str, lang: str = "zh", **fmt) -> str:

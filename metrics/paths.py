@@ -1,12 +1,14 @@
 """Paths and configuration. Imports nothing from the project.
 
 The live data directory comes from one environment variable, ``RRTT_DATA_DIR``;
-the default is ``data/`` in the repository.
+the default is ``data/`` in the repository. Settings (``settings()``) come from
+``rrtt.toml`` in the data directory, overridden by ``RRTT_<KEY>`` environment variables.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -16,6 +18,21 @@ DEMO_REGIONS_CSV = SHIPPED_DATA_DIR / "regions" / "demo_regions.csv"
 SEEDS_DIR = SHIPPED_DATA_DIR / "seeds"   # copies of shared/seeds: the plans the catalog cites
 
 DATA_DIR_ENV = "RRTT_DATA_DIR"
+SETTINGS_FILE = "rrtt.toml"
+
+# Every setting with its default. One place: the method's thresholds stay in progress.py.
+DEFAULTS: dict[str, object] = {
+    "default_plan": "demo-2021-2025",   # the plan the app opens on (never an illustrative one)
+    "anonymous": False,                 # read-only viewer pages without login (intranet screen)
+    "session_idle_hours": 8.0,          # an idle session expires after this long
+    "login_max_failures": 5,            # failed logins per user name ...
+    "login_window_minutes": 15,         # ... within this window, then refused
+    "password_min_length": 10,
+    "max_upload_mb": 50,                # ingest limits
+    "max_upload_rows": 2_000_000,
+    "large_change_factor": 3.0,         # warn when a value moves more than this factor vs last quarter
+    "duckdb_memory_limit": "1GB",       # every DuckDB connection
+}
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
@@ -24,3 +41,27 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
         return Path(override).resolve()
     env = os.environ.get(DATA_DIR_ENV)
     return Path(env).resolve() if env else SHIPPED_DATA_DIR
+
+
+def _coerce(raw: str, default: object) -> object:
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def settings(data_dir_override: str | os.PathLike | None = None) -> dict[str, object]:
+    """Defaults, then ``<data dir>/rrtt.toml``, then ``RRTT_<KEY>`` environment variables."""
+    out = dict(DEFAULTS)
+    path = data_dir(data_dir_override) / SETTINGS_FILE
+    if path.is_file():
+        with open(path, "rb") as fh:
+            out.update({k: v for k, v in tomllib.load(fh).items() if k in DEFAULTS})
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(f"RRTT_{key.upper()}")
+        if raw is not None:
+            out[key] = _coerce(raw, default)
+    return out

@@ -7,24 +7,17 @@ tests/artifacts/ for a human to look at. Chromium is required: if it is missing 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 TIMEOUT = 30_000  # ms, for every wait on the asynchronously rendered page
 TOWNSHIP = "东风示范苏木"
 TOWNSHIP_CODE = "990121101000"
@@ -34,50 +27,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=TIMEOUT)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def _streamlit(data_dir: str, log: Path):
-    """Run the app on a free port with RRTT_DATA_DIR=data_dir; yield the base URL once healthy."""
-    port = _free_port()
-    env = {**os.environ, "RRTT_DATA_DIR": data_dir}
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             # others edit the sources while the tests run: no "File change" banner mid-test
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(f"{base}/_stcore/health"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"Streamlit did not become healthy (exit code {proc.poll()}):\n"
-                            + log.read_text(errors="replace")[-3000:])
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +55,7 @@ def server(data_dir, chromium, tmp_path_factory):
     indicator page): on a fresh server Streamlit routes such a link by the old pages/ folder
     convention, before app.py has ever called st.navigation. What that visitor saw is kept in
     ``server_first_visit`` for test_deep_link_on_fresh_server."""
-    with _streamlit(data_dir, tmp_path_factory.mktemp("rrtt_log") / "streamlit.log") as base:
+    with streamlit_server(data_dir, tmp_path_factory.mktemp("rrtt_log") / "streamlit.log") as base:
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         try:
             pg = context.new_page()

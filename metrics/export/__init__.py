@@ -1,0 +1,1 @@
+"""Export: charts (PNG/SVG/PDF via kaleido), tables (XLSX/CSV), the assessment report (DOCX/PDF)."""
