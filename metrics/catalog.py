@@ -67,6 +67,8 @@ class Indicator:
     definition_zh: str = ""
     definition_en: str = ""
     decimals: int = 1
+    basis: str = "stock"          # stock | cumulative | flow | ytd
+    min_level: str = "village"    # lowest level where it means something
 
     @property
     def kind(self) -> str:
@@ -129,6 +131,8 @@ class Document:
     title_en: str
     year: int
     issuer_zh: str | None = None
+    short_zh: str | None = None
+    short_en: str | None = None
 
 
 @dataclass

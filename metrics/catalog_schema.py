@@ -15,6 +15,7 @@ DOCUMENT = {
     "properties": {
         "id": {"type": "string", "pattern": "^[0-9]{3}$"},
         "file": TEXT, "title_zh": TEXT, "title_en": TEXT, "issuer_zh": NULLABLE_TEXT,
+        "short_zh": TEXT, "short_en": TEXT,   # short titles the pages show (full title on hover)
         "year": {"type": "integer"},
     },
     "additionalProperties": False,
@@ -26,7 +27,9 @@ ELEMENT = {
     "properties": {
         "code": CODE, "name_zh": TEXT, "name_en": TEXT, "unit_zh": TEXT, "unit_en": TEXT,
         "temporal": {"enum": ["flow", "stock", "ytd"]},
-        "aggregation": {"enum": ["sum", "weighted_mean"]},
+        # over regions: sum (additive), weighted_mean (by ``weight``), or none — benchmarks,
+        # published averages and ratios apply to their own region (inherited downward), never summed
+        "aggregation": {"enum": ["sum", "weighted_mean", "none"]},
         "weight": {"anyOf": [CODE, {"type": "null"}]},
         "cumulative": {"type": "boolean"},
         "percent": {"type": "boolean"},
@@ -64,6 +67,11 @@ INDICATOR = {
         "department_zh": TEXT, "department_en": TEXT, "unit_zh": TEXT, "unit_en": TEXT,
         "direction": {"enum": ["higher", "lower"]},
         "decimals": {"type": "integer", "minimum": 0, "maximum": 4},
+        # the one basis every number shown for it uses: level at quarter end, cumulative since
+        # the plan's base, new this quarter, or year-to-date (累计 / 本季新增 / 年初至今)
+        "basis": {"enum": ["stock", "cumulative", "flow", "ytd"]},
+        # lowest level at which it means something (shares of townships: township)
+        "min_level": {"enum": ["province", "city", "county", "township", "village"]},
         "formula": FORMULA,
         "definition_zh": TEXT, "definition_en": TEXT,
     },
