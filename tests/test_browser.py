@@ -55,7 +55,9 @@ def server(data_dir, chromium, tmp_path_factory):
     indicator page): on a fresh server Streamlit routes such a link by the old pages/ folder
     convention, before app.py has ever called st.navigation. What that visitor saw is kept in
     ``server_first_visit`` for test_deep_link_on_fresh_server."""
-    with streamlit_server(data_dir, tmp_path_factory.mktemp("rrtt_log") / "streamlit.log") as base:
+    # leadership pages as an intranet screen shows them: anonymous read-only mode, no login
+    with streamlit_server(data_dir, tmp_path_factory.mktemp("rrtt_log") / "streamlit.log",
+                          env={"RRTT_ANONYMOUS": "1"}) as base:
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         try:
             pg = context.new_page()
