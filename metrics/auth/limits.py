@@ -27,7 +27,7 @@ def _window(data_dir: Path) -> tuple[int, float]:
 
 
 @contextlib.contextmanager
-def _failures(data_dir: Path | str, write: bool):
+def _failures(data_dir: Path | str, write: bool, now: float | None = None):
     """Yield {name: [failure times]} (pruned to the window); written back when ``write``."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -41,7 +41,7 @@ def _failures(data_dir: Path | str, write: bool):
             except ValueError:
                 data = {}
             _, window = _window(data_dir)
-            cutoff = time.time() - window
+            cutoff = (time.time() if now is None else now) - window
             data = {k: [t for t in v if t > cutoff] for k, v in data.items()}
             data = {k: v for k, v in data.items() if v}
             yield data
@@ -61,11 +61,11 @@ def _failures(data_dir: Path | str, write: bool):
 def locked_for(data_dir: Path | str, name: str, now: float | None = None) -> int:
     """Seconds until ``name`` may try again (0: it may now)."""
     limit, window = _window(Path(data_dir))
-    with _failures(data_dir, write=False) as data:
+    now = time.time() if now is None else now
+    with _failures(data_dir, write=False, now=now) as data:
         times = sorted(data.get(name, []))
     if len(times) < limit:
         return 0
-    now = time.time() if now is None else now
     return max(1, int(times[-limit] + window - now) + 1)
 
 
