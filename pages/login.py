@@ -19,13 +19,14 @@ signed_in = auth_ui.current_user()
 if signed_in is not None and st.session_state.get(auth_ui.VIA_KEY) != sessions.VIA_ANONYMOUS:
     st.switch_page("pages/overview.py", query_params=dict(st.query_params))
 
-picked = st.radio("语言 / Language", ["中文", "English"], horizontal=True, key="login_lang",
-                  index=1 if auth_ui.lang() == "en" else 0)
-lg = "en" if picked == "English" else "zh"
-if (st.query_params.get("lang") == "en") != (lg == "en"):
-    st.query_params["lang"] = lg
-if "lang_widget" in st.session_state:   # anonymous session: the sidebar's switch follows
-    st.session_state["lang_widget"] = picked
+if "lang_widget" in st.session_state:   # anonymous session: the sidebar has the language switch
+    lg = auth_ui.lang()
+else:                                   # nobody signed in: no sidebar, the switch is here
+    picked = st.radio("语言 / Language", ["中文", "English"], horizontal=True, key="login_lang",
+                      index=1 if auth_ui.lang() == "en" else 0)
+    lg = "en" if picked == "English" else "zh"
+    if (st.query_params.get("lang") == "en") != (lg == "en"):
+        st.query_params["lang"] = lg   # the sidebar starts in this language after signing in
 
 st.title(tr("auth_login_title", lg))
 st.caption(tr("auth_login_intro", lg))
@@ -60,7 +61,7 @@ with st.form("login_form", clear_on_submit=True):
                          autocomplete="username")
     password = st.text_input(tr("auth_login_password", lg), type="password", key="login_password",
                              max_chars=256, autocomplete="current-password")
-    submitted = st.form_submit_button(tr("auth_login_submit", lg), type="primary")
+    submitted = st.form_submit_button(tr("auth_login_submit", lg), type="primary", key="login_submit")
 
 if submitted:
     if not name.strip() or not password:

@@ -56,11 +56,12 @@ widgets.st_table(table, stem="users", lang=lg, hide_index=True, width="stretch")
 
 with st.expander(tr("auth_users_add", lg), expanded=not rows):
     with st.form("users_add", clear_on_submit=True):
-        name = st.text_input(tr("auth_users_name", lg), max_chars=64)
-        role = st.selectbox(tr("auth_users_role", lg), ROLES, format_func=role_label)
-        email = st.text_input(tr("auth_users_email", lg), max_chars=254)
-        password = st.text_input(tr("auth_users_password", lg), type="password", max_chars=256)
-        if st.form_submit_button(tr("auth_users_add_submit", lg), type="primary"):
+        name = st.text_input(tr("auth_users_name", lg), max_chars=64, key="users_add_name")
+        role = st.selectbox(tr("auth_users_role", lg), ROLES, format_func=role_label, key="users_add_role")
+        email = st.text_input(tr("auth_users_email", lg), max_chars=254, key="users_add_email")
+        password = st.text_input(tr("auth_users_password", lg), type="password", max_chars=256,
+                                 key="users_add_password")
+        if st.form_submit_button(tr("auth_users_add_submit", lg), type="primary", key="users_add_submit"):
             def add():
                 st.session_state.pop("users_password_once", None)
                 secret = password or random_password()
@@ -80,13 +81,14 @@ if rows:
     c1, c2 = st.columns(2)
     with c1.form("users_role"):
         new_role = st.selectbox(tr("auth_users_role", lg), ROLES, index=ROLES.index(acc.role),
-                                format_func=role_label)
-        if st.form_submit_button(tr("auth_users_change_role", lg)):
+                                format_func=role_label, key=f"users_role_{acc.name}")
+        if st.form_submit_button(tr("auth_users_change_role", lg), key="users_role_submit"):
             attempt(lambda: accounts.set_role(user, acc.name, new_role) and done)
             st.rerun()
     with c2.form("users_passwd", clear_on_submit=True):
-        new_password = st.text_input(tr("auth_users_new_password", lg), type="password", max_chars=256)
-        if st.form_submit_button(tr("auth_users_reset_password", lg)):
+        new_password = st.text_input(tr("auth_users_new_password", lg), type="password", max_chars=256,
+                                     key="users_new_password")
+        if st.form_submit_button(tr("auth_users_reset_password", lg), key="users_passwd_submit"):
             def reset():
                 st.session_state.pop("users_password_once", None)
                 secret = new_password or random_password()
@@ -98,8 +100,9 @@ if rows:
             st.rerun()
     c3, c4 = st.columns(2)
     with c3.form("users_email"):
-        new_email = st.text_input(tr("auth_users_email", lg), value=acc.email or "", max_chars=254)
-        if st.form_submit_button(tr("auth_users_set_email", lg)):
+        new_email = st.text_input(tr("auth_users_email", lg), value=acc.email or "", max_chars=254,
+                                  key=f"users_email_{acc.name}")
+        if st.form_submit_button(tr("auth_users_set_email", lg), key="users_email_submit"):
             attempt(lambda: accounts.set_email(user, acc.name, new_email or None) and done)
             st.rerun()
     with c4:
