@@ -183,6 +183,19 @@ def test_sign_in_wrong_password_then_right_one_then_sign_out(data_dir):
     assert actions.count("login_failed") == 2 and "login" in actions and "logout" in actions
 
 
+@pytest.mark.parametrize("role, lands_on", [("analyst", "数据上传"), ("viewer", "总览")])
+def test_sign_in_from_a_bookmarked_page(data_dir, role, lands_on):
+    """The upload page's URL while signed out: the sign-in page; after signing in, the page
+    itself for a role that may use it, the overview for one that may not."""
+    at = new_app()
+    at.switch_page("pages/upload.py")
+    at.run()
+    assert on_sign_in_page(at)
+    sign_in_form(at, f"test-{role}", PASSWORD)
+    assert not at.exception
+    assert [t.value for t in at.title] == [lands_on]
+
+
 def test_disabled_user_cannot_sign_in_and_is_signed_out(data_dir):
     at = new_app(data_dir, "viewer").run()
     assert nav(at) == VIEWER
@@ -236,10 +249,10 @@ def test_anonymous_mode_shows_viewer_pages_only(data_dir, monkeypatch):
     for page in ["upload", "history", "targets", "users", "audit"]:
         with pytest.raises(ValueError):
             at.switch_page(f"pages/{page}.py")
-    direct = new_app()
+    direct = new_app()                    # the users page's URL: the sign-in form, not the page
     direct.switch_page("pages/users.py")
     direct.run()
-    assert [t.value for t in direct.title] == ["总览"]
+    assert on_sign_in_page(direct) and not direct.get("dataframe")
     # an analyst can still sign in from the anonymous screen
     at.switch_page("pages/login.py").run()
     sign_in_form(at, "test-analyst", PASSWORD)
