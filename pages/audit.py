@@ -20,7 +20,7 @@ users = sorted({str(e.get("user")) for e in entries if e.get("user")})
 actions = sorted({str(e.get("action")) for e in entries if e.get("action")})
 days = sorted(e["at"][:10] for e in entries if e.get("at"))
 first = dt.date.fromisoformat(days[0]) if days else dt.date.today()
-last = dt.date.fromisoformat(days[-1]) if days else dt.date.today()
+last = max(dt.date.fromisoformat(days[-1]), dt.date.today()) if days else dt.date.today()
 
 c1, c2, c3, c4, c5 = st.columns([2, 3, 2, 2, 3])
 who = c1.selectbox(tr("auth_audit_user", lg), [""] + users, key="audit_user",

@@ -139,7 +139,8 @@ def test_unknown_user_takes_as_long_as_a_wrong_password(acc):
 
 
 @pytest.mark.parametrize("name", ["../etc/passwd", "a/b", "..", ".hidden", "-flag", "a\\b", "a b",
-                                  "x" * 65, "nul\x00", "", "a..b", "<script>"])
+                                  "x" * 65, "nul\x00", "", "a..b", "<script>", "anonymous", "System",
+                                  "cli:root"])
 def test_path_like_and_odd_names_are_refused(acc, name):
     before = sorted(p.name for p in acc.dir.iterdir())
     with pytest.raises(AccountError) as e:
@@ -340,3 +341,9 @@ def test_auth_core_imports_without_streamlit():
             "metrics.auth.cli, metrics.auth.limits, metrics.auth.audit; "
             "assert 'streamlit' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def test_transport_settings_stay_safe():
+    config = (REPO / ".streamlit" / "config.toml").read_text()
+    assert "enableXsrfProtection = true" in config
+    assert "ADDRESS ?= 127.0.0.1" in (REPO / "Makefile").read_text()

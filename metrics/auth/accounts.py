@@ -86,8 +86,11 @@ def normalise_email(email: str | None) -> str | None:
     return unicodedata.normalize("NFKC", str(email)).strip().casefold()
 
 
+RESERVED_NAMES = {"anonymous", "system"}   # the anonymous viewer and the demo/upgrade actor
+
+
 def valid_name(name: str) -> bool:
-    return bool(NAME_RE.match(name)) and ".." not in name
+    return bool(NAME_RE.match(name)) and ".." not in name and name not in RESERVED_NAMES
 
 
 def check_password(password: str, data_dir: Path | str | None = None) -> None:
