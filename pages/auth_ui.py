@@ -79,16 +79,21 @@ def st_gate() -> User | None:
     """Run first by app.py on every run: who this session acts as (None: sign in first)."""
     data_dir = str(paths.data_dir())
     error = _first_start(data_dir)
-    if error:
-        st.session_state["auth_setup_error"] = error
+    st.session_state["auth_setup_error"] = error
     state = st.session_state
     user, via = state.get(USER_KEY), state.get(VIA_KEY)
     if not isinstance(user, User):
         user = via = None
-    if via is None and sso_configured() and st.user.get("is_logged_in"):
-        _sso_sign_in(data_dir)
-        user, via = state.get(USER_KEY), state.get(VIA_KEY)
-    verdict = sessions.resolve(data_dir, user, via, state.get(LAST_SEEN_KEY))
+    try:
+        if via in (None, sessions.VIA_ANONYMOUS) and sso_configured() and st.user.get("is_logged_in"):
+            _sso_sign_in(data_dir)
+            user, via = state.get(USER_KEY), state.get(VIA_KEY)
+        verdict = sessions.resolve(data_dir, user, via, state.get(LAST_SEEN_KEY))
+    except OSError as exc:   # unreadable accounts file: nobody is signed in (anonymous still reads)
+        state["auth_setup_error"] = str(exc)
+        anonymous = bool(paths.settings()["anonymous"])
+        verdict = sessions.Verdict(sessions.ANONYMOUS if anonymous else None,
+                                   sessions.VIA_ANONYMOUS if anonymous else None)
     if verdict.ended:
         audit.record(data_dir, user, "session_end", reason=verdict.ended)
         state[NOTICE_KEY] = verdict.ended

@@ -69,6 +69,8 @@ if submitted:
     else:
         try:
             user = Accounts(data_dir).authenticate(name, password)
+        except OSError as exc:
+            st.error(tr("auth_login_setup_failed", lg).format(error=exc))
         except LoginRefused as exc:
             if exc.reason == "locked":
                 st.error(tr("auth_login_locked", lg).format(minutes=max(1, -(-exc.retry_after // 60))))

@@ -347,3 +347,14 @@ def test_transport_settings_stay_safe():
     config = (REPO / ".streamlit" / "config.toml").read_text()
     assert "enableXsrfProtection = true" in config
     assert "ADDRESS ?= 127.0.0.1" in (REPO / "Makefile").read_text()
+
+
+def test_a_corrupt_accounts_file_is_never_replaced(tmp_path):
+    from metrics.auth.accounts import AccountsUnreadable
+    (tmp_path / ACCOUNTS_FILE).write_text('{"users": [1, 2]')
+    with pytest.raises(AccountsUnreadable):
+        ensure_admin(tmp_path, announce=lambda m: None)
+    with pytest.raises(AccountsUnreadable):
+        Accounts(tmp_path).authenticate("admin", "whatever-password")
+    assert (tmp_path / ACCOUNTS_FILE).read_text() == '{"users": [1, 2]'
+    assert not (tmp_path / INITIAL_PASSWORD_FILE).exists()

@@ -380,3 +380,14 @@ def test_no_password_in_accounts_file_audit_log_or_console(tmp_path, monkeypatch
             assert secret not in content, (secret, name)
         if secret != first:
             assert secret not in console, secret
+
+
+def test_corrupt_accounts_file_is_a_message_not_a_crash(data_dir):
+    good = (data_dir / ACCOUNTS_FILE).read_bytes()
+    (data_dir / ACCOUNTS_FILE).write_text("{not json")
+    at = new_app(data_dir=None).run()
+    assert on_sign_in_page(at) and "无法读写账户文件" in texts(at)
+    sign_in_form(at, "test-admin", PASSWORD)
+    assert on_sign_in_page(at) and not at.exception
+    assert (data_dir / ACCOUNTS_FILE).read_text() == "{not json", "never replaced by a fresh admin"
+    (data_dir / ACCOUNTS_FILE).write_bytes(good)

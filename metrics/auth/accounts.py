@@ -47,6 +47,10 @@ class AccountError(ValueError):
         self.detail = detail
 
 
+class AccountsUnreadable(OSError):
+    """The accounts file exists but is not valid: nobody signs in until it is fixed."""
+
+
 class LoginRefused(Exception):
     """``reason``: bad_credentials | disabled | locked (``retry_after`` seconds)."""
 
@@ -123,9 +127,14 @@ class Accounts:
     def _load(self) -> dict[str, dict]:
         try:
             with open(self.path, encoding="utf-8") as fh:
-                return json.load(fh).get("users", {})
+                users = json.load(fh)["users"]
         except FileNotFoundError:
             return {}
+        except (ValueError, KeyError, TypeError) as exc:   # never "repaired" by starting afresh
+            raise AccountsUnreadable(f"{self.path}: {exc}") from exc
+        if not isinstance(users, dict):
+            raise AccountsUnreadable(f"{self.path}: no users table")
+        return users
 
     @staticmethod
     def _account(name: str, rec: dict) -> Account:
