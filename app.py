@@ -49,10 +49,11 @@ st.session_state["filters"] = filters
 lg = filters.lang
 pages = [st.Page(f"pages/{url}.py", title=tr(key, lg), icon=icon, url_path=url, default=url == "overview")
          for url, (key, icon, role) in PAGES.items() if user.can(role)]
-# not the page: the sign-in page under its URL (hidden), so the URL leads somewhere sensible
+# the sign-in page (hidden; first, so links to pages/login.py mean /login), and under the URL
+# of each page the role may not use, so such a URL leads somewhere sensible — never to the page
+pages.append(sign_in_page("login", lg, visibility="hidden"))
 pages += [sign_in_page(url, lg, visibility="hidden")
           for url, (_, _, role) in PAGES.items() if not user.can(role)]
-pages.append(sign_in_page("login", lg, visibility="hidden"))
 
 st.sidebar.caption(tr("app_title", lg))
 nav = st.navigation(pages, position="top")

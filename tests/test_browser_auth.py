@@ -148,3 +148,12 @@ def test_anonymous_mode_never_shows_privileged_pages(data_dir, chromium, tmp_pat
             idle(page)
             assert_no_privileged_form(page)
         page.screenshot(path=str(ARTIFACTS / "auth_anonymous_direct_url.png"))
+        # an analyst signs in from the anonymous screen's sidebar link
+        auth_support.ensure_account(data_dir, "test-analyst", "analyst")
+        page.goto(base)
+        expect(heading(page, "总览")).to_be_visible()
+        page.get_by_test_id("stSidebar").get_by_role("link", name="登录").click()
+        sign_in(page, "test-analyst", auth_support.PASSWORD)
+        expect(heading(page, "总览")).to_be_visible()
+        expect(page.get_by_role("link", name="数据上传")).to_be_visible()
+        expect(page.get_by_text("当前用户：test-analyst（分析员）")).to_be_visible()
