@@ -150,3 +150,28 @@ def st_sidebar_user(lg: str) -> None:
         return
     sb.caption(tr("auth_signed_in_as", lg).format(name=user.name, role=tr(f"auth_role_{user.role}", lg)))
     sb.button(tr("auth_logout", lg), key="auth_logout", icon=":material/logout:", on_click=sign_out)
+    if st.session_state.get(VIA_KEY) == sessions.VIA_PASSWORD:
+        st_own_password(user, lg)
+
+
+def st_own_password(user: User, lg: str) -> None:
+    """The sidebar's form for changing one's own password."""
+    from metrics.auth.accounts import AccountError, Accounts, LoginRefused
+    from metrics.auth.text import account_error
+    with st.sidebar.expander(tr("auth_own_password", lg)):
+        with st.form("auth_own_password", clear_on_submit=True):
+            current = st.text_input(tr("auth_own_current", lg), type="password", key="own_current",
+                                    max_chars=256, autocomplete="current-password")
+            new = st.text_input(tr("auth_own_new", lg), type="password", key="own_new",
+                                max_chars=256, autocomplete="new-password")
+            if not st.form_submit_button(tr("auth_own_submit", lg), key="own_submit"):
+                return
+        try:
+            Accounts(paths.data_dir()).change_own_password(user, current, new)
+        except AccountError as exc:
+            st.error(account_error(exc, lg))
+        except LoginRefused as exc:
+            st.error(tr("auth_login_locked", lg).format(minutes=max(1, -(-exc.retry_after // 60)))
+                     if exc.reason == "locked" else tr("auth_own_wrong", lg))
+        else:
+            st.success(tr("auth_own_done", lg))

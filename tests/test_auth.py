@@ -358,3 +358,24 @@ def test_a_corrupt_accounts_file_is_never_replaced(tmp_path):
         Accounts(tmp_path).authenticate("admin", "whatever-password")
     assert (tmp_path / ACCOUNTS_FILE).read_text() == '{"users": [1, 2]'
     assert not (tmp_path / INITIAL_PASSWORD_FILE).exists()
+
+
+def test_own_password_change_needs_the_current_one(acc, monkeypatch):
+    from metrics.auth.accounts import LoginRefused as Refused
+    alice = User("alice", "viewer")
+    with pytest.raises(Refused):
+        acc.change_own_password(alice, "not the current one", "brand-new-password")
+    with pytest.raises(AccountError):
+        acc.change_own_password(alice, PW, "short")
+    acc.change_own_password(alice, PW, "brand-new-password")
+    assert acc.authenticate("alice", "brand-new-password") == alice
+    entries = audit.read(acc.dir)
+    assert [e["action"] for e in entries][-3:] == ["user_passwd_own_failed", "user_passwd_own", "login"]
+    assert entries[-2]["user"] == "alice" and entries[-2]["role"] == "viewer"
+    monkeypatch.setenv("RRTT_LOGIN_MAX_FAILURES", "2")
+    for _ in range(2):
+        with pytest.raises(Refused):
+            acc.change_own_password(alice, "guess-guess-guess", "another-new-password")
+    with pytest.raises(Refused) as e:       # guessing through this form is limited too
+        acc.change_own_password(alice, "brand-new-password", "another-new-password")
+    assert e.value.reason == "locked"

@@ -391,3 +391,16 @@ def test_corrupt_accounts_file_is_a_message_not_a_crash(data_dir):
     assert on_sign_in_page(at) and not at.exception
     assert (data_dir / ACCOUNTS_FILE).read_text() == "{not json", "never replaced by a fresh admin"
     (data_dir / ACCOUNTS_FILE).write_bytes(good)
+
+
+def test_user_changes_own_password_in_the_sidebar(data_dir):
+    at = new_app(data_dir, "viewer").run()
+    at.text_input(key="own_current").input("wrong-current-pw")
+    at.text_input(key="own_new").input("my-new-password-1")
+    at.button(key="own_submit").click().run()
+    assert "当前密码不正确" in texts(at)
+    at.text_input(key="own_current").input(PASSWORD)
+    at.text_input(key="own_new").input("my-new-password-1")
+    at.button(key="own_submit").click().run()
+    assert "密码已修改" in texts(at)
+    assert Accounts(data_dir).authenticate("test-viewer", "my-new-password-1")

@@ -188,6 +188,9 @@ class Accounts:
 
     def _change(self, actor: User, name: str, action: str, change, **detail) -> Account:
         require(actor, "admin")
+        return self._write(actor, name, action, change, **detail)
+
+    def _write(self, actor: User, name: str, action: str, change, **detail) -> Account:
         key = normalise_name(name)
         with self._locked():
             users = self._load()
@@ -236,6 +239,25 @@ class Accounts:
         acc = self._change(actor, name, "user_passwd",
                            lambda rec, users: rec.update(hash=digest))
         limits.reset(self.dir, acc.name)
+        if acc.name == FIRST_ADMIN:
+            (self.dir / INITIAL_PASSWORD_FILE).unlink(missing_ok=True)
+        return acc
+
+    def change_own_password(self, user: User, current: str, new: str) -> Account:
+        """Any signed-in user's own password: the current one is checked like a sign-in
+        (failures count towards the lock-out), the new one against the minimum length."""
+        check_password(new, self.dir)
+        key = normalise_name(user.name)
+        retry = limits.locked_for(self.dir, key)
+        if retry:
+            raise LoginRefused("locked", retry_after=retry)
+        rec = self._load().get(key)
+        if rec is None or rec.get("disabled") or not _verify(rec["hash"], current or ""):
+            limits.record_failure(self.dir, key)
+            audit.record(self.dir, user, "user_passwd_own_failed")
+            raise LoginRefused("bad_credentials")
+        digest = _HASHER.hash(new)
+        acc = self._write(user, key, "user_passwd_own", lambda rec, users: rec.update(hash=digest))
         if acc.name == FIRST_ADMIN:
             (self.dir / INITIAL_PASSWORD_FILE).unlink(missing_ok=True)
         return acc

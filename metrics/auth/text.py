@@ -50,6 +50,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "auth_anonymous_mode": ("匿名只读模式", "Anonymous read-only mode"),
     "auth_logout": ("退出登录", "Sign out"),
     "auth_sign_in": ("登录", "Sign in"),
+    "auth_own_password": ("修改密码", "Change password"),
+    "auth_own_current": ("当前密码", "Current password"),
+    "auth_own_new": ("新密码", "New password"),
+    "auth_own_submit": ("保存新密码", "Save new password"),
+    "auth_own_done": ("密码已修改。", "Password changed."),
+    "auth_own_wrong": ("当前密码不正确。", "The current password is wrong."),
     "auth_forbidden": ("无权访问此页面。", "You may not open this page."),
     # account errors (AccountError.code)
     "auth_err_bad_name": ("用户名「{name}」无效：只能使用字母、数字、汉字及 . _ @ -，不能以符号开头，最长 64 个字符。",
