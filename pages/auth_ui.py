@@ -23,7 +23,7 @@ import streamlit as st
 
 from metrics import paths
 from metrics.auth import User, audit, sessions, sso
-from metrics.auth.accounts import ensure_admin
+from metrics.auth.accounts import ensure_admin, warm_up
 from metrics.i18n import tr
 
 USER_KEY = "user"
@@ -57,6 +57,7 @@ def _first_start(data_dir: str) -> str | None:
     """Create the first admin when no account exists (None, or the error text)."""
     try:
         ensure_admin(data_dir)
+        warm_up()   # the dummy hash exists before the first unknown name arrives (timing)
     except OSError as exc:
         return str(exc)
     return None

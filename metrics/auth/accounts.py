@@ -108,6 +108,11 @@ def random_password() -> str:
     return secrets.token_urlsafe(15)   # 20 characters, ~120 bits
 
 
+def warm_up() -> None:
+    """Make the dummy hash now, so even the first unknown name costs one verification only."""
+    _dummy_hash()
+
+
 def _dummy_hash() -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
