@@ -8,6 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from metrics import paths
 from metrics.auth import SYSTEM, User
 from metrics.auth.accounts import Accounts
 
@@ -26,9 +27,11 @@ def ensure_account(data_dir: Path | str, name: str, role: str, password: str = P
     return acc.user
 
 
-def sign_in(at: AppTest, data_dir: Path | str, role: str = "viewer", name: str | None = None) -> User:
-    """Seed ``at`` with a session signed in as ``name`` (default ``test-<role>``)."""
-    user = ensure_account(data_dir, name or f"test-{role}", role)
+def sign_in(at: AppTest, data_dir: Path | str | None = None, role: str = "viewer",
+            name: str | None = None) -> User:
+    """Seed ``at`` with a session signed in as ``name`` (default ``test-<role>``); the account
+    goes into ``data_dir`` (default: the live data directory, i.e. ``$RRTT_DATA_DIR``)."""
+    user = ensure_account(data_dir or paths.data_dir(), name or f"test-{role}", role)
     at.session_state["user"] = user
     at.session_state["auth_via"] = "password"
     at.session_state["auth_last_seen"] = time.time()
