@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from metrics import i18n, query
 from metrics.store import Store
+from tests import auth_support
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")
@@ -18,6 +19,7 @@ def app(demo_dir, monkeypatch):
 
     def make(**params) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
+        auth_support.sign_in(at, demo_dir)   # a signed-in viewer (the app has a sign-in gate)
         for k, v in params.items():
             at.query_params[k] = v
         return at
@@ -100,7 +102,9 @@ def test_village_has_no_subregions_message(app, demo_store):
 
 def test_empty_data_dir_shows_a_message(app, tmp_path, monkeypatch):
     monkeypatch.setenv("RRTT_DATA_DIR", str(tmp_path))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=60)
+    auth_support.sign_in(at, tmp_path)
+    at.run()
     assert not at.exception
     assert any("还没有任何数据" in i.value for i in at.info)
 
@@ -116,6 +120,7 @@ def test_region_without_data_shows_a_message(app, tmp_path, monkeypatch, demo_st
     other_town = demo_store.hierarchy.children(demo_store.hierarchy.root.code)[-1].code
     monkeypatch.setenv("RRTT_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=60)
+    auth_support.sign_in(at, tmp_path)
     at.query_params["region"] = other_town
     at.run()
     assert not at.exception
