@@ -47,9 +47,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
     """Actual vs target path: baseline, expected path, milestones, target line, projection."""
     ind, target, a = status.indicator, status.target, status.assessment
     fig = go.Figure()
-    series = [(p, v) for p, v in status.series if p <= status.period]
-    if target is not None and target.kind == "milestones":
-        series = progress.cumulative_series(series, min(target.milestones))
+    series = [(p, v) for p, v in status.series if p <= status.period]   # already in the indicator's basis
     unit = i18n.unit(ind, lang)
     fig.add_trace(go.Scatter(
         x=[p for p, _ in series], y=[v for _, v in series], mode="lines+markers",
