@@ -42,11 +42,11 @@ from metrics.expectation import (  # noqa: F401  (re-exported: the method's publ
 # UNSD progress chart / Open SDG: on track at >= 95% of the required progress.
 ON_TRACK = 0.95
 ACCELERATE = 0.60
-# p is shown as a whole percent (half up): statuses compare that shown percent with 95 / 60 / 0,
-# so "95%" never carries 需加快.
+# p is shown as a whole percent: statuses compare that shown percent with 95 / 60 / 0, so "95%"
+# never carries 需加快.
 P_DECIMALS = 2
-# values are compared with the target (and the expected value) as the reader sees them: rounded
-# half up to the indicator's decimals. Without decimals, a relative float tolerance.
+# values are compared with the target (and the expected value) as the reader sees them: formatted
+# to the indicator's decimals. Without decimals, a relative float tolerance.
 FLOAT_TOLERANCE = 1e-9
 RATE_TOLERANCE = 0.5      # a rate within 0.5 points of a 100% target counts as met
 
@@ -89,12 +89,11 @@ def sign_of(direction: str, comparison: str | None = None) -> int:
 
 
 def shown(x: float, decimals: int | None) -> float:
-    """x as the reader sees it: rounded half away from zero to ``decimals`` (None: unchanged)."""
+    """x as the reader sees it: formatted to ``decimals`` the way the pages format numbers
+    (Python's format spec), read back (None: unchanged)."""
     if decimals is None:
         return x
-    scale = 10.0 ** decimals
-    s = abs(x) * scale
-    return math.copysign(math.floor(s + 0.5 + FLOAT_TOLERANCE * max(1.0, s)) / scale, x)
+    return float(f"{x:.{decimals}f}") + 0.0
 
 
 def meets(v: float, g: float, sign: int, strict: bool = False, percent_100: bool = False,
@@ -116,7 +115,7 @@ def progress_ratio(v: float, b: float, e: float, sign: int) -> float | None:
 
 
 def classify(p: float | None) -> str:
-    """Status of a progress ratio, compared as shown (whole percent, half up)."""
+    """Status of a progress ratio, compared as shown (a whole percent)."""
     if p is None:
         return "no_data"
     q = shown(p, P_DECIMALS)
