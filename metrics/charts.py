@@ -83,7 +83,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
                 x=[p for p, _ in benchmark if p <= status.period], y=[v for p, v in benchmark if p <= status.period],
                 mode="lines", name=i18n.tr("benchmark", lang), line={"color": TARGET, "dash": "dash"}))
         elif a.baseline is not None and a.target is not None:
-            start = target.baseline_period or base
+            start = a.base_period or target.baseline_period or base   # the base actually used
             fig.add_trace(go.Scatter(
                 x=[start, T], y=[a.baseline, a.target], mode="lines+markers",
                 name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"}))

@@ -338,6 +338,12 @@ def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str,
         status = "no_target" if value is not None else "no_data"
         assessment = progress.Assessment(status, value=value, basis=indicator.basis,
                                          reason="no_target" if value is not None else "no_value")
+        if value is None and indicator.basis == "cumulative" and series:
+            start = cat.cumulative_start(plan.id, indicator, plan.base)
+            missing = progress.missing_quarters(series, start, period)
+            if any(p >= start for p, _ in series) and missing:
+                assessment.reason, assessment.missing_quarters = "missing_quarters", missing
+                assessment.reason_args["quarters"] = missing
     else:
         assessment = run(main)
     others = [(t, run(t)) for t in targets if t is not main]
