@@ -59,7 +59,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
             first = f"{min(target.milestones)}Q1"
             xs = _quarters(first, T)
             fig.add_trace(go.Scatter(
-                x=xs, y=[progress.expected_milestones(target.milestones, q) for q in xs], mode="lines",
+                x=xs, y=progress.milestone_path(target, status.measured or status.series, xs), mode="lines",
                 name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"}))
             cum, marks = 0.0, []
             for year in sorted(target.milestones):

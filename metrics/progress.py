@@ -100,7 +100,7 @@ def meets(v: float, g: float, sign: int, strict: bool = False, percent_100: bool
           decimals: int | None = None) -> bool:
     """Does v meet target g in the improving direction ``sign``, as the reader sees both?"""
     if percent_100 and sign > 0 and g >= 100:
-        return v >= g - RATE_TOLERANCE - FLOAT_TOLERANCE
+        return shown(v, decimals) >= g - RATE_TOLERANCE - FLOAT_TOLERANCE
     a, b = sign * shown(v, decimals), sign * shown(g, decimals)
     eps = FLOAT_TOLERANCE * max(1.0, abs(a), abs(b))
     return a > b + eps if strict else a >= b - eps
@@ -126,6 +126,13 @@ def classify(p: float | None) -> str:
     if q >= 0:
         return "off_track"
     return "regressing"
+
+
+def milestone_path(target, series: list[tuple[str, float]], quarters: list[str]) -> list[float]:
+    """The expected cumulative count at each quarter, as ``assess`` computes it (each year along
+    the seasonal profile of the complete years before it, else pro rata) — for charts."""
+    return [expected_milestones(target.milestones, q, seasonal_profile(series, periods.year_of(q)))
+            for q in quarters]
 
 
 def _value_at(series: list[tuple[str, float]], period: str) -> float | None:

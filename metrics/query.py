@@ -223,6 +223,7 @@ class IndicatorStatus:
     assessment: progress.Assessment
     series: list[tuple[str, float]] = field(default_factory=list)
     other_targets: list[tuple[Target, progress.Assessment]] = field(default_factory=list)
+    measured: list[tuple[str, float]] = field(default_factory=list)   # as reported (flows), for the method
 
     def value_at(self, period: str) -> float | None:
         return dict(self.series).get(period)
@@ -347,7 +348,8 @@ def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str,
     else:
         assessment = run(main)
     others = [(t, run(t)) for t in targets if t is not main]
-    return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, shown, others)
+    return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, shown, others,
+                           series if shown is not series else [])
 
 
 def applies_at(indicator: Indicator, level: str) -> bool:

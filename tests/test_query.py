@@ -69,3 +69,14 @@ def test_status_json_carries_reason_basis_and_p(demo_dir):
         assert "\n" not in row["reason_zh"]
     text = run_cli("status", "--period", "2024Q2", "--plan", "demo-2021-2025", data_dir=demo_dir).stdout
     assert "累计" in text and "进度为应达的" in text
+
+
+def test_chart_expected_path_agrees_with_the_card(demo_store):
+    plan = demo_store.catalog.plans["demo-2021-2025"]
+    root = demo_store.hierarchy.root.code
+    _, _, rows = query.assess_region(demo_store, root, "2024Q2", plan.id, ["toilets_built"])
+    row = rows[0]
+    from metrics import progress
+    path = progress.milestone_path(row.target, row.measured, ["2024Q2"])
+    assert path[0] == pytest.approx(row.assessment.expected)
+    assert row.assessment.expected_mode == "seasonal"
