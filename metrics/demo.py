@@ -41,6 +41,7 @@ FIXED_SCENARIOS = {
 CYCLE = ["on_track", "accelerate", "achieved", "off_track", "on_track", "achieved", "accelerate",
          "on_track", "off_track", "achieved"]
 REGRESSING_INDEX = 5            # one indicator (the 6th that is not fixed) regresses
+RELATIVE_BASE_GAP = -2.0        # points (or 10% of a level) behind the benchmark at the base period
 INCOME_SHARE_BY_QUARTER = (0.24, 0.49, 0.74, 1.0)   # year-to-date share of annual income
 FLOW_SHARE_BY_QUARTER = (0.15, 0.30, 0.35, 0.20)    # construction happens in summer
 BENCHMARK_GROWTH = {2020: 6.9, 2021: 10.3, 2022: 6.4, 2023: 7.6, 2024: 6.6, 2025: 6.2, 2026: 6.0}
@@ -107,8 +108,9 @@ def path_value(plot: Plot, t: str, k: float, catalog: Catalog) -> float:
     if target.kind == "schedule":
         return min(100.0, progress.expected_schedule(target.schedule, plan.base, t) * k)
     if target.kind == "relative":
-        delta = {"achieved": 1.4, "on_track": 0.6, "accelerate": -0.4, "off_track": -1.3,
-                 "regressing": -2.5}[plot.scenario] + (k - SCENARIOS[plot.scenario])
+        # behind the benchmark at the base, closing the gap at k times the pro-rata pace
+        f = periods.quarters_between(plan.base, t) / max(1, periods.quarters_between(plan.base, target.target_period))
+        delta = RELATIVE_BASE_GAP * (1 - k * min(max(f, 0.0), 1.0))
         bench = (plot.benchmark or {}).get(t, BENCHMARK_GROWTH[periods.year_of(t)])
         return bench + delta if percent else bench * (1 + delta / 20)
     b = target.baseline_value
