@@ -97,7 +97,7 @@ def shown(x: float, decimals: int | None) -> float:
     (Python's format spec), read back (None: unchanged)."""
     if decimals is None:
         return x
-    return float(f"{x:.{decimals}f}") + 0.0
+    return round(x, decimals) + 0.0     # correctly rounded from the binary value, as format() does
 
 
 def meets(v: float, g: float, sign: int, strict: bool = False, percent_100: bool = False,
@@ -244,16 +244,17 @@ def _level(a: Assessment, target, series, at: str, base: str, ctx: _Context) -> 
         a.reason_args["annual_year"] = periods.year_of(at)
         series = [(p, v) for p, v in series if periods.quarter_of(p) == 4]
     observed = [(p, v) for p, v in series if p <= at]
+    values = dict(observed)
     g = float(target.target_value)
     b = target.baseline_value
     if b is None:
-        b = _value_at(observed, base)
+        b = values.get(base)
     if b is None and observed:
         after = [(p, v) for p, v in observed if p > base]
         base, b = after[0] if after else observed[-1]
         a.notes.append("baseline_fallback")
     a.target, a.baseline, a.base_period, a.expected_mode = g, b, base, "linear"
-    v = _value_at(observed, at)
+    v = values.get(at)
     a.value = v
     if v is None:
         _set(a, "no_data", "no_value")
