@@ -282,6 +282,14 @@ def _cross_check(cat: Catalog) -> list[str]:
     return problems
 
 
+def _with_default_basis(entry: dict, targets: list[dict]) -> dict:
+    """An indicator counted against milestones is cumulative unless its entry says otherwise."""
+    if "basis" in entry or not any(t.get("indicator") == entry["code"] and t.get("kind") == "milestones"
+                                   for t in targets):
+        return entry
+    return {**entry, "basis": "cumulative"}
+
+
 def load_catalog(catalog_dir: Path | None = None) -> Catalog:
     folder = catalog_dir or paths.CATALOG_DIR
     raw = {kind: _read_yaml(folder / f"{kind}.yaml") for kind in SCHEMAS}
@@ -291,7 +299,7 @@ def load_catalog(catalog_dir: Path | None = None) -> Catalog:
     cat = Catalog(
         documents={d["id"]: Document(**d) for d in raw["documents"]},
         elements={e["code"]: Element(**e) for e in raw["elements"]},
-        indicators={i["code"]: Indicator(**i) for i in raw["indicators"]},
+        indicators={i["code"]: Indicator(**_with_default_basis(i, raw["targets"])) for i in raw["indicators"]},
         plans={p["id"]: Plan(**p) for p in raw["plans"]},
         targets=[Target(**{**t, "milestones": {int(k): v for k, v in (t.get("milestones") or {}).items()}})
                  for t in raw["targets"]],
