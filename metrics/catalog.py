@@ -282,12 +282,20 @@ def _cross_check(cat: Catalog) -> list[str]:
     return problems
 
 
-def _with_default_basis(entry: dict, targets: list[dict]) -> dict:
-    """An indicator counted against milestones is cumulative unless its entry says otherwise."""
-    if "basis" in entry or not any(t.get("indicator") == entry["code"] and t.get("kind") == "milestones"
-                                   for t in targets):
-        return entry
-    return {**entry, "basis": "cumulative"}
+LEVEL_ORDER = ("nation", "province", "city", "county", "township", "village")
+
+
+def _with_defaults(entry: dict, targets: list[dict]) -> dict:
+    """Defaults that follow from the entry itself: an indicator counted against milestones is
+    cumulative; a share of units at a level means something from the level above."""
+    out = entry
+    if "basis" not in entry and any(t.get("indicator") == entry["code"] and t.get("kind") == "milestones"
+                                    for t in targets):
+        out = {**out, "basis": "cumulative"}
+    formula = entry.get("formula") or {}
+    if "min_level" not in entry and formula.get("type") == "coverage" and formula.get("level") in LEVEL_ORDER[2:]:
+        out = {**out, "min_level": LEVEL_ORDER[LEVEL_ORDER.index(formula["level"]) - 1]}
+    return out
 
 
 def load_catalog(catalog_dir: Path | None = None) -> Catalog:
@@ -299,7 +307,7 @@ def load_catalog(catalog_dir: Path | None = None) -> Catalog:
     cat = Catalog(
         documents={d["id"]: Document(**d) for d in raw["documents"]},
         elements={e["code"]: Element(**e) for e in raw["elements"]},
-        indicators={i["code"]: Indicator(**_with_default_basis(i, raw["targets"])) for i in raw["indicators"]},
+        indicators={i["code"]: Indicator(**_with_defaults(i, raw["targets"])) for i in raw["indicators"]},
         plans={p["id"]: Plan(**p) for p in raw["plans"]},
         targets=[Target(**{**t, "milestones": {int(k): v for k, v in (t.get("milestones") or {}).items()}})
                  for t in raw["targets"]],

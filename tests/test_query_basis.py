@@ -31,6 +31,17 @@ def test_milestones_indicator_refuses_another_basis(tmp_path):
         load_catalog(folder)
 
 
+def test_coverage_defaults_to_the_level_above_its_units(tmp_path):
+    def edit(e):
+        e.update(formula={"type": "coverage", "element": "village_clinics", "level": "township"})
+        e.pop("basis")
+    folder = _catalog_with(tmp_path, edit)
+    (folder / "targets.yaml").write_text(yaml.safe_dump(
+        [t for t in yaml.safe_load((folder / "targets.yaml").read_text(encoding="utf-8"))
+         if t["indicator"] != "toilets_built"], allow_unicode=True), encoding="utf-8")
+    assert load_catalog(folder).indicators["toilets_built"].min_level == "county"
+
+
 def test_every_shipped_indicator_declares_a_known_basis_and_level():
     cat = load_catalog(CATALOG)
     assert {i.basis for i in cat.indicators.values()} <= {"stock", "cumulative", "flow", "ytd"}
