@@ -74,6 +74,11 @@ class Indicator:
     def kind(self) -> str:
         return self.formula["type"]
 
+    @property
+    def bounded(self) -> bool:
+        """A ratio whose numerator is a subset of its denominator (numerator ≤ denominator)."""
+        return self.kind == "ratio" and self.formula.get("subset", True)
+
     def elements(self) -> list[str]:
         f = self.formula
         return [f["numerator"], f["denominator"]] if f["type"] == "ratio" else [f["element"]]
@@ -190,8 +195,8 @@ def validate_entries(kind: str, entries: list[dict]) -> list[str]:
 def _cross_check(cat: Catalog) -> list[str]:
     problems = []
     for e in cat.elements.values():
-        if e.role == "benchmark" and e.aggregation != "sum":
-            problems.append(f"element {e.code}: a benchmark is reported as is (aggregation: sum)")
+        if e.role == "benchmark" and e.aggregation not in ("none", "sum"):
+            problems.append(f"element {e.code}: a benchmark applies to its own region (aggregation: none)")
         if e.aggregation == "weighted_mean" and e.weight not in cat.elements:
             problems.append(f"element {e.code}: weight {e.weight!r} is not an element")
     for ind in cat.indicators.values():

@@ -177,6 +177,9 @@ class DemoBuilder:
         growth = (1 + np.linspace(0, 0.04, n))[None, :]
         if element == "population":
             growth = (1 - np.linspace(0, 0.03, n))[None, :]
+        if el.temporal == "ytd":        # the year's level, reported cumulatively within the year
+            growth = growth * np.array([INCOME_SHARE_BY_QUARTER[periods.quarter_of(q) - 1]
+                                        for q in self.quarters])[None, :]
         return base * growth
 
     def ensure_level(self, element: str) -> pd.DataFrame:
@@ -208,11 +211,12 @@ class DemoBuilder:
         if num in self.facts:
             return
         den_values = self.values_matrix(den)
-        rate = np.clip(self.rate_matrix(ind.code), 0, 100) / f.get("scale", 100)
-        values = np.minimum(den_values * rate, den_values)
+        subset = ind.bounded          # per-unit and gross ratios may exceed 1
+        rate = np.clip(self.rate_matrix(ind.code), 0, 100 if subset else None) / f.get("scale", 100)
+        values = np.minimum(den_values * rate, den_values) if subset else den_values * rate
         if _is_integer(self.cat.elements[num]):
             values = np.floor(values + 0.5)
-            values = np.minimum(values, den_values)
+            values = np.minimum(values, den_values) if subset else values
         self._store(num, [v.code for v in self.villages], self.quarters, values)
 
     def build_growth(self, element: str, code: str) -> None:
@@ -257,7 +261,11 @@ class DemoBuilder:
             return
         total = np.array([path_value(plot, t, SCENARIOS[plot.scenario], self.cat) for t in self.quarters])
         if el.temporal == "flow" and (plot.target is None or plot.target.kind != "milestones"):
-            total = total / 4 if plot.target is not None else total
+            # an annual quantity spread over quarters, unless the target is per quarter
+            total = total / 4 if plot.target is not None and ind.basis != "flow" else total
+        if el.temporal == "ytd":        # the year's amount at Q4, reported cumulatively within the year
+            total = np.array([path_value(plot, f"{periods.year_of(t)}Q4", SCENARIOS[plot.scenario], self.cat)
+                              * INCOME_SHARE_BY_QUARTER[periods.quarter_of(t) - 1] for t in self.quarters])
         final = plot.target.final_value if plot.target is not None else total.max()
         if final is not None and final < len(self.villages) / 2:
             # a handful of banner-level things (enterprises, hospitals): reported by the banner
