@@ -267,8 +267,9 @@ class DemoBuilder:
             total = np.array([path_value(plot, f"{periods.year_of(t)}Q4", SCENARIOS[plot.scenario], self.cat)
                               * INCOME_SHARE_BY_QUARTER[periods.quarter_of(t) - 1] for t in self.quarters])
         final = plot.target.final_value if plot.target is not None else total.max()
-        if final is not None and final < len(self.villages) / 2:
-            # a handful of banner-level things (enterprises, hospitals): reported by the banner
+        if final is not None and final < 2 * len(self.villages):
+            # a few dozen banner-level things (enterprises, hospitals, roads): reported by the banner
+            # (spread over villages they would round away)
             self._store(element, [self.top], self.quarters, np.round(total)[None, :])
             return
         w = self.weights(element)
