@@ -44,7 +44,8 @@ REGRESSING_INDEX = 5            # one indicator (the 6th that is not fixed) regr
 INCOME_SHARE_BY_QUARTER = (0.24, 0.49, 0.74, 1.0)   # year-to-date share of annual income
 FLOW_SHARE_BY_QUARTER = (0.15, 0.30, 0.35, 0.20)    # construction happens in summer
 BENCHMARK_GROWTH = {2020: 6.9, 2021: 10.3, 2022: 6.4, 2023: 7.6, 2024: 6.6, 2025: 6.2, 2026: 6.0}
-INTEGER_UNITS = {"座", "户", "人", "个", "次", "所", "家", "人次", "处", "条", "辆", "台", "名", "间", "项", "套", "户次"}
+INTEGER_UNITS = {"座", "户", "人", "个", "次", "所", "家", "人次", "处", "条", "辆", "台", "名", "间", "项", "套", "户次",
+                 "场", "场次", "份"}
 
 
 @dataclass
