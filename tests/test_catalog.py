@@ -101,7 +101,7 @@ MARK = "# ---- Round 2 (issue #7)"
 PLAN = "demo-2021-2025"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _raw(kind: str) -> list[dict]:
     return yaml.safe_load((paths.CATALOG_DIR / f"{kind}.yaml").read_text(encoding="utf-8"))
 
