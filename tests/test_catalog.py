@@ -221,3 +221,9 @@ def test_demo_gives_every_new_indicator_sane_values(demo_facts):
             num = facts.loc[ind.formula["numerator"]]
             den = facts.loc[ind.formula["denominator"]].reindex(num.index)
             assert (num <= den + 1e-9).all(), f"{code}: numerator exceeds denominator in the demo"
+
+
+def test_readme_states_the_real_plans_target_count():
+    readme = paths.REPO_DIR / "README.md"
+    m = re.search(r"`demo-2021-2025` carries (\d+) targets", readme.read_text(encoding="utf-8"))
+    assert m and int(m.group(1)) == len(CATALOG.targets_of(PLAN))
