@@ -206,6 +206,10 @@ def demo_facts():
     return demo.build_demo_facts(CATALOG, hierarchy)
 
 
+ROOT = next(line.split(",")[0] for line in paths.DEMO_REGIONS_CSV.read_text(encoding="utf-8").splitlines()[1:]
+            if line.split(",")[3] == "")
+
+
 def test_demo_gives_every_new_indicator_sane_values(demo_facts):
     facts = demo_facts.set_index(["element_code", "region_code", "period"])["value"]
     present = set(demo_facts["element_code"])
@@ -217,6 +221,10 @@ def test_demo_gives_every_new_indicator_sane_values(demo_facts):
             assert (values >= 0).all(), f"{el_code}: negative demo values"
             if ind.kind == "coverage":
                 assert set(values.unique()) <= {0.0, 1.0}, el_code
+        top_only = all(set(demo_facts.loc[demo_facts["element_code"] == e, "region_code"]) == {ROOT}
+                       for e in ind.elements())
+        if top_only:     # reported by the banner only: nothing to show below the county
+            assert ind.min_level == "county", f"{code}: banner-level data, min_level {ind.min_level}"
         if ind.kind == "ratio" and ind.bounded:
             num = facts.loc[ind.formula["numerator"]]
             den = facts.loc[ind.formula["denominator"]].reindex(num.index)
