@@ -163,13 +163,15 @@ def test_new_targets_are_sourced_and_in_the_real_plan():
 
 
 def _allowed_bases(ind) -> set[str]:
+    """Anything over a year-to-date element is ytd; a flow count is per quarter or cumulative; a
+    rate of flows is the quarter's rate (stock, or flow); everything else is a stock."""
     temporals = {CATALOG.elements[c].temporal for c in ind.elements()}
     if ind.kind == "coverage":
         return {"stock"}
     if "ytd" in temporals:
         return {"ytd"}
     if "flow" in temporals:
-        return {"flow", "cumulative"}
+        return {"flow", "cumulative"} if ind.kind == "value" else {"stock", "flow"}
     return {"stock"}
 
 
@@ -177,9 +179,9 @@ def _allowed_bases(ind) -> set[str]:
 def test_declared_basis_and_level_fit_the_formula(entry):
     ind = CATALOG.indicators[entry["code"]]
     assert ind.basis in _allowed_bases(ind)
-    if ind.kind == "coverage":     # a share of townships means something from the township up
+    if ind.kind == "coverage":     # a share of villages means nothing for one village
         levels = ("province", "city", "county", "township", "village")
-        assert levels.index(ind.min_level) <= levels.index(ind.formula["level"])
+        assert levels.index(ind.min_level) < levels.index(ind.formula["level"])
 
 
 @pytest.mark.parametrize("code", NEW_INDICATORS)
