@@ -76,6 +76,11 @@ class Indicator:
     def kind(self) -> str:
         return self.formula["type"]
 
+    @property
+    def bounded(self) -> bool:
+        """A ratio whose numerator is a subset of its denominator (numerator ≤ denominator)."""
+        return self.kind == "ratio" and self.formula.get("subset", True)
+
     def elements(self) -> list[str]:
         f = self.formula
         return [f["numerator"], f["denominator"]] if f["type"] == "ratio" else [f["element"]]
@@ -210,7 +215,7 @@ def check_facts(facts: pd.DataFrame, catalog: Catalog) -> list[str]:
             first = facts[bad & (codes == code).to_numpy()].iloc[0]
             problems.append(f"{code} {label}：{n} 行（如 {first['region_code']} {first['period']} = {first['value']}）")
     pairs = sorted({(i.formula["numerator"], i.formula["denominator"]) for i in catalog.indicators.values()
-                    if i.kind == "ratio" and i.unit_zh.strip() == "%" and i.formula.get("scale", 100) == 100})
+                    if i.bounded and i.unit_zh.strip() == "%" and i.formula.get("scale", 100) == 100})
     keyed = facts.assign(value=values).set_index(["region_code", "period"])
     for num, den in pairs:
         n_val = keyed[keyed["element_code"] == num]["value"]

@@ -46,8 +46,10 @@ FORMULA = {
     "oneOf": [
         {"properties": {"type": {"const": "value"}, "element": CODE},
          "required": ["element"], "additionalProperties": False},
+        # subset: the numerator is a subset of the denominator (default), so it never exceeds it;
+        # false for gross rates (毛入学率) and per-unit ratios (千伏安/户, 元/人)
         {"properties": {"type": {"const": "ratio"}, "numerator": CODE, "denominator": CODE,
-                        "scale": {"type": "number"}},
+                        "scale": {"type": "number"}, "subset": {"type": "boolean"}},
          "required": ["numerator", "denominator"], "additionalProperties": False},
         {"properties": {"type": {"const": "yoy_growth"}, "element": CODE},
          "required": ["element"], "additionalProperties": False},

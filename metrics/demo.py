@@ -46,7 +46,8 @@ RELATIVE_BASE_GAP = -2.0        # points (or 10% of a level) behind the benchmar
 INCOME_SHARE_BY_QUARTER = (0.24, 0.49, 0.74, 1.0)   # year-to-date share of annual income
 FLOW_SHARE_BY_QUARTER = (0.15, 0.30, 0.35, 0.20)    # construction happens in summer
 BENCHMARK_GROWTH = {2020: 6.9, 2021: 10.3, 2022: 6.4, 2023: 7.6, 2024: 6.6, 2025: 6.2, 2026: 6.0}
-INTEGER_UNITS = {"座", "户", "人", "个", "次", "所", "家", "人次", "处", "条", "辆", "台", "名", "间", "项", "套", "户次"}
+INTEGER_UNITS = {"座", "户", "人", "个", "次", "所", "家", "人次", "处", "条", "辆", "台", "名", "间", "项", "套", "户次",
+                 "场", "场次", "份"}
 
 
 @dataclass
@@ -182,6 +183,9 @@ class DemoBuilder:
         growth = (1 + np.linspace(0, 0.04, n))[None, :]
         if element == "population":
             growth = (1 - np.linspace(0, 0.03, n))[None, :]
+        if el.temporal == "ytd":        # the year's level, reported cumulatively within the year
+            growth = growth * np.array([INCOME_SHARE_BY_QUARTER[periods.quarter_of(q) - 1]
+                                        for q in self.quarters])[None, :]
         return base * growth
 
     def ensure_level(self, element: str) -> pd.DataFrame:
@@ -213,11 +217,12 @@ class DemoBuilder:
         if num in self.facts:
             return
         den_values = self.values_matrix(den)
-        rate = np.clip(self.rate_matrix(ind.code), 0, 100) / f.get("scale", 100)
-        values = np.minimum(den_values * rate, den_values)
+        subset = ind.bounded          # per-unit and gross ratios may exceed 1
+        rate = np.clip(self.rate_matrix(ind.code), 0, 100 if subset else None) / f.get("scale", 100)
+        values = np.minimum(den_values * rate, den_values) if subset else den_values * rate
         if _is_integer(self.cat.elements[num]):
             values = np.floor(values + 0.5)
-            values = np.minimum(values, den_values)
+            values = np.minimum(values, den_values) if subset else values
         self._store(num, [v.code for v in self.villages], self.quarters, values)
 
     def build_growth(self, element: str, code: str) -> None:
@@ -262,10 +267,15 @@ class DemoBuilder:
             return
         total = np.array([path_value(plot, t, SCENARIOS[plot.scenario], self.cat) for t in self.quarters])
         if el.temporal == "flow" and (plot.target is None or plot.target.kind != "milestones"):
-            total = total / 4 if plot.target is not None else total
+            # an annual quantity spread over quarters, unless the target is per quarter
+            total = total / 4 if plot.target is not None and ind.basis != "flow" else total
+        if el.temporal == "ytd":        # the year's amount at Q4, reported cumulatively within the year
+            total = np.array([path_value(plot, f"{periods.year_of(t)}Q4", SCENARIOS[plot.scenario], self.cat)
+                              * INCOME_SHARE_BY_QUARTER[periods.quarter_of(t) - 1] for t in self.quarters])
         final = plot.target.final_value if plot.target is not None else total.max()
-        if final is not None and final < len(self.villages) / 2:
-            # a handful of banner-level things (enterprises, hospitals): reported by the banner
+        if final is not None and final < 2 * len(self.villages):
+            # a few dozen banner-level things (enterprises, hospitals, roads): reported by the banner
+            # (spread over villages they would round away)
             self._store(element, [self.top], self.quarters, np.round(total)[None, :])
             return
         w = self.weights(element)
