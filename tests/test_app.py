@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from metrics import i18n, query
+from metrics.auth import User
 from metrics.store import Store
 from tests import auth_support
 from tests.conftest import REPO
@@ -116,7 +117,7 @@ def test_region_without_data_shows_a_message(app, tmp_path, monkeypatch, demo_st
     import pandas as pd
     store.publish(pd.DataFrame([(village, "population", "2024Q2", 500.0)],
                                columns=["region_code", "element_code", "period", "value"]),
-                  user="t", comment="", source_name="x.csv", source_sha256="0")
+                  user=User("t", "analyst"), comment="", source_name="x.csv", source_sha256="0")
     other_town = demo_store.hierarchy.children(demo_store.hierarchy.root.code)[-1].code
     monkeypatch.setenv("RRTT_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=60)

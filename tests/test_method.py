@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from metrics import demo, periods, progress, query, reasons
+from metrics.auth import User
 from metrics.catalog import Target, default_catalog
 from metrics.regions import parse_regions_csv
 from metrics.store import Store
@@ -36,7 +37,7 @@ def small_store(tmp_path):
 
 def publish(store, rows):
     frame = pd.DataFrame(rows, columns=["region_code", "element_code", "period", "value"])
-    return store.publish(frame, user="测试", comment="c", source_name="f.csv", source_sha256="0")
+    return store.publish(frame, user=User("测试", "analyst"), comment="c", source_name="f.csv", source_sha256="0")
 
 
 # 1 -------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from metrics import query
+from metrics.auth import User
 from metrics.regions import parse_regions_csv
 from metrics.store import Store
 from tests.conftest import run_cli
@@ -25,7 +26,7 @@ def store(tmp_path):
 
 def publish(store, rows):
     frame = pd.DataFrame(rows, columns=["region_code", "element_code", "period", "value"])
-    store.publish(frame, user="测试", comment="c", source_name="f.csv", source_sha256="0")
+    store.publish(frame, user=User("测试", "analyst"), comment="c", source_name="f.csv", source_sha256="0")
 
 
 def test_cumulative_series_stops_at_a_missing_quarter(store):
