@@ -9,7 +9,7 @@ import streamlit as st
 from metrics.i18n import tr
 from pages import common
 
-st.set_page_config(page_title="乡村振兴目标监测", page_icon=":material/agriculture:", layout="wide")
+st.set_page_config(page_title="乡村振兴目标监测", page_icon=common.FAVICON, layout="wide")
 common.st_css()
 filters = common.st_sidebar_filters()
 st.session_state["filters"] = filters
