@@ -61,7 +61,7 @@ if common.ready(f):
     event = widgets.st_chart(fig, key="heatmap", lang=lg, width="stretch",
                              trace={"region": f.region, "period": f.period, "snapshot": f.version},
                              on_select="rerun", selection_mode="points",
-                             config={"displaylogo": False, "displayModeBar": False})
+                             config={"displaylogo": False, "displayModeBar": False}, theme=None)
     clicked = clicked_cell(event, fig, codes, [first[i].indicator.code for i in cols])
     if clicked is not None:
         open_indicator(*clicked)

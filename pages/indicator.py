@@ -64,21 +64,24 @@ if common.ready(f):
     if row.current is None and a.value is None:
         st.info(tr("no_data_region", lg))
     v = lambda x: i18n.with_unit(x, d, unit, lg)  # noqa: E731
-    m = st.columns(5)
     if a.final and t is not None:
-        judged = tr("judged_at", lg, year=t.target_period[:4])
-        m[0].metric(judged, v(a.value),
-                    f"{tr('latest_value', lg)}{i18n.paren(i18n.period_label(f.period, lg), lg)} {v(row.current)}",
-                    delta_color="off")
+        # after the target year: the judged value at the target year, the latest value beside it
+        m = st.columns(4)
+        m[0].metric(tr("judged_at", lg, year=t.target_period[:4]), v(a.value))
+        m[1].metric(tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg), v(row.current))
+        m[2].metric(tr("target", lg) + i18n.paren(i18n.year_label(t.target_period[:4], lg), lg), v(a.target))
+        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
     else:
         value = a.value if a.value is not None else row.current
+        m = st.columns(5)
         m[0].metric(tr("value", lg) + (i18n.paren(basis, lg) if basis else ""), v(value),
                     None if row.change_quarter is None else
                     f"{i18n.with_unit(row.change_quarter, d, unit, lg, signed=True)} {tr('vs_prev_q', lg)}")
-    m[1].metric(tr("target", lg) + (i18n.paren(i18n.year_label(t.target_period[:4], lg), lg) if t else ""), v(a.target))
-    m[2].metric(tr("expected", lg), v(a.expected))
-    m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
-    m[4].metric(tr("projection", lg), v(a.projection))
+        m[1].metric(tr("target", lg) + (i18n.paren(i18n.year_label(t.target_period[:4], lg), lg) if t else ""),
+                    v(a.target))
+        m[2].metric(tr("expected", lg), v(a.expected))
+        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
+        m[4].metric(tr("projection", lg), v(a.projection))
     notes = []
     if t is None:
         notes.append(tr("no_target_here", lg))
@@ -95,7 +98,7 @@ if common.ready(f):
     bench = query.benchmark_series(s, f.region, t.benchmark) if t is not None and t.kind == "relative" else None
     fig = charts.target_path_figure(row, f.plan.base, lg, benchmark=bench)
     widgets.st_chart(fig, key="path_chart", lang=lg, trace=trace, width="stretch",
-                     config={"displaylogo": False})
+                     config={"displaylogo": False}, theme=None)
 
     children = common.cached_assess_children(f.data_dir, f.version, f.region, f.period, f.plan.id, code)
     st.subheader(tr("ranking", lg))
@@ -112,7 +115,7 @@ if common.ready(f):
         target_line = a.target if t is not None and t.kind != "milestones" else None
         widgets.st_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),
                          key="ranking_chart", lang=lg, trace=trace, width="stretch",
-                         config={"displaylogo": False})
+                         config={"displaylogo": False}, theme=None)
         st.subheader(tr("subregion_table", lg))
         table = pd.DataFrame([{
             tr("region_col", lg): r["name"],
