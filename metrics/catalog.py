@@ -190,8 +190,9 @@ def validate_entries(kind: str, entries: list[dict]) -> list[str]:
 def _cross_check(cat: Catalog) -> list[str]:
     problems = []
     for e in cat.elements.values():
-        if e.role == "benchmark" and e.aggregation != "sum":
-            problems.append(f"element {e.code}: a benchmark is reported as is (aggregation: sum)")
+        if e.role == "benchmark" and e.aggregation != "none":
+            problems.append(f"element {e.code}: a benchmark applies to its own region and is inherited "
+                            "downward, never summed (aggregation: none)")
         if e.aggregation == "weighted_mean" and e.weight not in cat.elements:
             problems.append(f"element {e.code}: weight {e.weight!r} is not an element")
     for ind in cat.indicators.values():
