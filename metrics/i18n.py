@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from zoneinfo import ZoneInfo
 
-from metrics import paths
+from metrics import paths, reasons
 from metrics.auth import text as _auth_text
 from metrics.catalog import PILLAR_NAMES
 from metrics.export import text as _export_text
@@ -141,10 +141,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "progress_help": ("进度 = 实际进展 ÷ 应有进展", "Progress = progress made ÷ progress expected by now"),
     "doc_code": ("文件编号", "Document code"),
     "not_applicable": ("该指标不适用于{level}：{reason}", "This indicator does not apply to a {level}: {reason}"),
-    "basis_stock": ("期末值", "level"),
-    "basis_cumulative": ("累计", "cumulative"),
-    "basis_flow": ("本季新增", "this quarter"),
-    "basis_ytd": ("年初至今", "year to date"),
     "reason": ("原因", "Reason"),
     "too_few_points_short": ("数据不足，无法预测", "too few points to project"),
 }
@@ -196,21 +192,18 @@ def local_time(stamp: str | dt.datetime | None, lang: str = "zh", tz: str | None
 
 
 def number(value: float | None, decimals: int = 1, signed: bool = False) -> str:
-    """One number for display: thousands separators, fixed decimals; never nan, None or -0."""
+    """One number for display: thousands separators, the indicator's decimals, rounded half up
+    as the method compares it; never nan, None or -0."""
     if value is None or not math.isfinite(value):
         return "—"
-    rounded = round(float(value), decimals)
-    if rounded == 0:
-        rounded = 0.0   # no "-0.0"
-    text = f"{rounded:{'+' if signed and rounded != 0 else ''},.{decimals}f}"
-    return text
+    return reasons.number_text(float(value), decimals, signed)
 
 
-def percent(ratio: float | None, signed: bool = False) -> str:
-    """A progress ratio as a percentage: 0.42 → 42%."""
+def percent(ratio: float | None) -> str:
+    """A progress ratio as a whole percentage (0.42 → 42%), rounded as the status compares it."""
     if ratio is None or not math.isfinite(ratio):
         return "—"
-    return number(ratio * 100, 0, signed) + "%"
+    return reasons.percent_text(ratio)
 
 
 def with_unit(value: float | None, decimals: int, unit_text: str, lang: str = "zh",
@@ -224,8 +217,8 @@ def with_unit(value: float | None, decimals: int, unit_text: str, lang: str = "z
 
 
 def basis_label(basis: str | None, lang: str = "zh") -> str:
-    key = f"basis_{basis}"
-    return tr(key, lang) if key in TEXT else ""
+    """累计 / 本季新增 / 年初至今 / 期末 (the method's words)."""
+    return reasons.basis_label(basis, lang) if basis else ""
 
 
 def tr(key: str, lang: str = "zh", **fmt) -> str:

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from metrics import i18n, paths, query
+from metrics import i18n, paths, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
 from metrics.store import Store
-
 
 # served by this server (a material icon would be fetched from a font host)
 FAVICON = str(paths.REPO_DIR / ".streamlit" / "favicon.png")
@@ -289,13 +288,9 @@ def fmt_delta(value: float | None, decimals: int = 1) -> str:
     return i18n.number(value, decimals, signed=True)
 
 
-def reason_text(assessment, lg: str) -> str:
+def reason_text(assessment, lg: str, decimals: int = 1) -> str:
     """The one-line reason beside a status (the method's words)."""
-    try:
-        from metrics import reasons
-    except ImportError:
-        return tr("too_few_points_short", lg) if "too_few_points" in assessment.notes else ""
-    return reasons.reason_text(assessment, lg)
+    return reasons.reason_text(assessment, lg, decimals)
 
 
 def status_badge(status: str, lg: str) -> str:

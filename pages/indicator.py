@@ -56,8 +56,8 @@ if common.ready(f):
     d = ind.decimals
     unit = i18n.unit(ind, lg)
 
-    basis = i18n.basis_label(getattr(ind, "basis", None), lg)
-    reason = common.reason_text(a, lg)
+    basis = i18n.basis_label(a.basis if t is not None else ind.basis, lg)
+    reason = common.reason_text(a, lg, d)
     st.markdown(f"### {html.escape(i18n.name(ind, lg))} {common.status_badge(a.status, lg)}"
                 + (f' <span class="rr-reason">{html.escape(reason)}</span>' if reason else ""),
                 unsafe_allow_html=True)
@@ -110,7 +110,7 @@ if common.ready(f):
                        "status": c.assessment.status,
                        "value": c.assessment.value if c.assessment.value is not None else c.current,
                        "expected": c.assessment.expected, "target": c.assessment.target,
-                       "progress": c.assessment.progress, "reason": common.reason_text(c.assessment, lg)}
+                       "progress": c.assessment.progress, "reason": common.reason_text(c.assessment, lg, d)}
                       for c in children]
         target_line = a.target if t is not None and t.kind != "milestones" else None
         widgets.st_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),

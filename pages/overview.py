@@ -24,8 +24,8 @@ def value_text(r, value) -> str:
     return i18n.with_unit(value, r.indicator.decimals, i18n.unit(r.indicator, lg), lg)
 
 
-def basis_text(ind) -> str:
-    label = i18n.basis_label(getattr(ind, "basis", None), lg)
+def basis_text(r) -> str:
+    label = i18n.basis_label(r.assessment.basis if r.target is not None else r.indicator.basis, lg)
     return "" if not label else f' <span class="rr-basis">{html.escape(i18n.paren(label, lg))}</span>'
 
 
@@ -33,7 +33,7 @@ def card(r) -> str:
     """One KPI card as HTML (all cards of a pillar go out in one grid: one element, not 47)."""
     ind, a, t = r.indicator, r.assessment, r.target
     d, unit = ind.decimals, i18n.unit(ind, lg)
-    parts = [f'<div class="rr-name">{html.escape(i18n.name(ind, lg))}{basis_text(ind)}</div>']
+    parts = [f'<div class="rr-name">{html.escape(i18n.name(ind, lg))}{basis_text(r)}</div>']
     if a.final and t is not None:
         # after the target year: the judged value at the target year, the latest one beside it
         parts.append(f'<div class="rr-final">{html.escape(tr("judged_at", lg, year=t.target_period[:4]))}</div>')
@@ -56,7 +56,7 @@ def card(r) -> str:
     parts.append(common.progress_bar_html(a.value, a.expected, a.target, a.baseline, a.status))
     progress = "" if a.progress is None else f' <span class="rr-small">{tr("progress", lg)} {i18n.percent(a.progress)}</span>'
     parts.append(f"<div>{common.status_badge(a.status, lg)}{progress}</div>")
-    reason = common.reason_text(a, lg)
+    reason = common.reason_text(a, lg, d)
     if reason:
         parts.append(f'<div class="rr-reason">{html.escape(reason)}</div>')
     parts.append(charts.sparkline_svg(r.sparkline(), i18n.status_colour(a.status), decimals=d, lang=lg))
