@@ -164,7 +164,7 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
 
     ``statuses``/``hover`` are indexed [region][indicator]; each cell is coloured and carries
     its status icon, so colour is never the only signal; the legend names every status shown.
-    Clicking a cell selects it (``customdata`` carries [region index, indicator index]).
+    Clicking a cell selects it (trace 1; ``customdata`` carries [region index, indicator index]).
     """
     order = i18n.STATUS_ORDER
     n = len(order)
@@ -182,10 +182,16 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
     fig = go.Figure(go.Heatmap(
         z=z, x=regions, y=y_labels, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
         text=[[i18n.STATUS[s][2] for s in row] for row in by_ind], texttemplate="%{text}",
-        textfont={"size": 13, "color": i18n.TEXT_ON_STATUS},
-        customdata=[[[ri, ii, h] for ri, h in enumerate(row)] for ii, row in enumerate(hover_t)],
-        hovertemplate="%{x}<br>%{customdata[2]}<extra></extra>",
-        xgap=2, ygap=2, name=""))
+        textfont={"size": 13, "color": i18n.TEXT_ON_STATUS}, hoverinfo="skip", xgap=2, ygap=2, name=""))
+    # plotly selects no heatmap cell on click: an invisible marker on every cell carries the
+    # hover text and the click (trace 1; customdata = [region index, indicator index, hover])
+    cells = [(ri, ii) for ii in range(len(indicators)) for ri in range(len(regions))]
+    fig.add_trace(go.Scatter(
+        x=[regions[ri] for ri, _ in cells], y=[y_labels[ii] for _, ii in cells], mode="markers",
+        marker={"symbol": "square", "size": 22, "opacity": 0}, showlegend=False, name="",
+        selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+        customdata=[[ri, ii, hover_t[ii][ri] if hover_t else ""] for ri, ii in cells],
+        hovertemplate="%{x}<br>%{customdata[2]}<extra></extra>"))
     present = [s for s in order if any(s in row for row in statuses)]
     for s in present:   # legend entries: one square per status shown
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=i18n.status_label(s, lang),

@@ -19,16 +19,13 @@ def open_indicator(region: str, indicator: str) -> None:
         "lang": lg, "region": region, "period": f.period, "plan": f.plan.id, "indicator": indicator})
 
 
-def clicked_cell(event, fig, region_codes: list[str], indicator_codes: list[str]) -> tuple[str, str] | None:
+def clicked_cell(event, region_codes: list[str], indicator_codes: list[str]) -> tuple[str, str] | None:
     """The (region, indicator) of a clicked heatmap cell, from plotly's selection event."""
     points = (event or {}).get("selection", {}).get("points", []) if event else []
-    heat = fig.data[0]
     for point in points:
-        if point.get("curve_number", 0) != 0:
-            continue
-        x, y = point.get("x"), point.get("y")
-        if x in heat.x and y in heat.y:
-            return region_codes[list(heat.x).index(x)], indicator_codes[list(heat.y).index(y)]
+        data = point.get("customdata")
+        if point.get("curve_number") == 1 and data:
+            return region_codes[int(data[0])], indicator_codes[int(data[1])]
     return None
 
 
@@ -62,7 +59,7 @@ if common.ready(f):
                              trace={"region": f.region, "period": f.period, "snapshot": f.version},
                              on_select="rerun", selection_mode="points",
                              config={"displaylogo": False, "displayModeBar": False}, theme=None)
-    clicked = clicked_cell(event, fig, codes, [first[i].indicator.code for i in cols])
+    clicked = clicked_cell(event, codes, [first[i].indicator.code for i in cols])
     if clicked is not None:
         open_indicator(*clicked)
 
