@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from metrics import i18n, paths, query, reasons
+from metrics import i18n, paths, progress, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
 from metrics.store import Store
@@ -28,28 +28,33 @@ def get_store(data_dir: str) -> Store:
     return Store(data_dir)
 
 
+# The assessments are cached as resources, not data: shared read-only between sessions,
+# without a pickle round trip on every rerun (pages never mutate them). The store's version
+# is part of the key, so a publish invalidates them.
+
+
 def store() -> Store:
     return get_store(str(paths.data_dir()))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_region(data_dir: str, version: int, region: str, period: str, plan_id: str):
     return query.assess_region(get_store(data_dir), region, period, plan_id)[2]
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_overview(data_dir: str, version: int, region: str, period: str, plan_id: str):
     s = get_store(data_dir)
     return query.assess_overview(s, region, period, s.catalog.plans[plan_id])
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_subregions(data_dir: str, version: int, region: str, period: str, plan_id: str):
     s = get_store(data_dir)
     return query.assess_subregions(s, region, period, s.catalog.plans[plan_id])
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_children(data_dir: str, version: int, region: str, period: str, plan_id: str, indicator: str):
     s = get_store(data_dir)
     return query.assess_children(s, region, period, s.catalog.plans[plan_id], indicator)
@@ -290,7 +295,18 @@ def fmt_delta(value: float | None, decimals: int = 1) -> str:
 
 def reason_text(assessment, lg: str, decimals: int = 1) -> str:
     """The one-line reason beside a status (the method's words)."""
+    if assessment.status == "no_target":
+        return ""   # the badge says it already
     return reasons.reason_text(assessment, lg, decimals)
+
+
+def latest_value(row) -> float | None:
+    """The value at the selected quarter on the basis its target judges (a milestones target
+    counts built things cumulatively, so its latest value is the running total too)."""
+    t = row.target
+    if t is not None and t.kind == "milestones":
+        return dict(progress.cumulative_series(row.series, min(t.milestones))).get(row.period)
+    return row.current
 
 
 def status_badge(status: str, lg: str) -> str:

@@ -68,7 +68,7 @@ if common.ready(f):
         # after the target year: the judged value at the target year, the latest value beside it
         m = st.columns(4)
         m[0].metric(tr("judged_at", lg, year=t.target_period[:4]), v(a.value))
-        m[1].metric(tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg), v(row.current))
+        m[1].metric(tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg), v(common.latest_value(row)))
         m[2].metric(tr("target", lg) + i18n.paren(i18n.year_label(t.target_period[:4], lg), lg), v(a.target))
         m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
     else:

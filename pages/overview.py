@@ -40,7 +40,7 @@ def card(r) -> str:
         parts.append(f'<div><span class="rr-value">{common.fmt(a.value, d)}</span>'
                      f'<span class="rr-unit">{html.escape(unit)}</span></div>')
         parts.append(f'<div class="rr-small">{tr("latest_value", lg)}{i18n.paren(i18n.period_label(r.period, lg), lg)}'
-                     f'{i18n.colon(lg)}{html.escape(value_text(r, r.current))}</div>')
+                     f'{i18n.colon(lg)}{html.escape(value_text(r, common.latest_value(r)))}</div>')
     else:
         value = a.value if a.value is not None else r.current
         parts.append(f'<div><span class="rr-value">{common.fmt(value, d)}</span>'

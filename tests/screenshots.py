@@ -48,8 +48,12 @@ def shoot(base: str, only: str = "") -> list[Path]:
                                 and not r.url.startswith(("data:", "blob:")) else None)
                         sep = "&" if "?" in path else "?"
                         page.goto(f"{base}{path}{sep}lang={lang}")
-                        page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
-                        page.wait_for_function(_IDLE_AND_DRAWN, arg=charts, timeout=60_000)
+                        page.wait_for_selector('[data-testid="stMain"] h1', timeout=180_000)
+                        page.wait_for_function(_IDLE_AND_DRAWN, arg=charts, timeout=180_000)
+                        # tables draw on a canvas once their grid code has loaded
+                        page.wait_for_function(
+                            """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
+                                 .every(d => d.querySelector('canvas'))""", timeout=120_000)
                         size = page.viewport_size
                         height = page.evaluate(
                             "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
