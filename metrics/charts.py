@@ -175,7 +175,7 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
     for i, s in enumerate(order):
         c = i18n.status_colour(s)
         scale += [(i / n, c), ((i + 1) / n, c)]
-    y_labels = [short_label(name) for name in indicators]
+    y_labels = [short_label(name, 30 if lang == "en" else 12) for name in indicators]
     # identical cut labels would merge rows: keep the full name where a cut collides
     if len(set(y_labels)) < len(y_labels):
         y_labels = indicators
@@ -197,8 +197,11 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=i18n.status_label(s, lang),
                                  marker={"symbol": "square", "size": 12, "color": i18n.status_colour(s)},
                                  hoverinfo="skip"))
-    fig.update_layout(xaxis={"side": "top", "tickangle": -45, "tickfont": {"size": 12}},
-                      yaxis={"autorange": "reversed", "tickfont": {"size": 12}},
+    # fixed ranges: the invisible markers must not pad the axes
+    fig.update_layout(xaxis={"side": "top", "tickangle": -45, "tickfont": {"size": 12},
+                             "range": [-0.5, len(regions) - 0.5], "autorange": False},
+                      yaxis={"range": [len(indicators) - 0.5, -0.5], "autorange": False,
+                             "tickfont": {"size": 12}},
                       showlegend=True,
                       legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0,
                               "font": {"size": 12}})

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from metrics.bench_browser import _IDLE_AND_DRAWN, CHROMIUM, CHROMIUM_ARGS, serve
@@ -48,12 +49,15 @@ def shoot(base: str, only: str = "") -> list[Path]:
                                 and not r.url.startswith(("data:", "blob:")) else None)
                         sep = "&" if "?" in path else "?"
                         page.goto(f"{base}{path}{sep}lang={lang}")
-                        page.wait_for_selector('[data-testid="stMain"] h1', timeout=180_000)
-                        page.wait_for_function(_IDLE_AND_DRAWN, arg=charts, timeout=180_000)
-                        # tables draw on a canvas once their grid code has loaded
-                        page.wait_for_function(
-                            """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
-                                 .every(d => d.querySelector('canvas'))""", timeout=120_000)
+                        try:
+                            page.wait_for_selector('[data-testid="stMain"] h1', timeout=180_000)
+                            page.wait_for_function(_IDLE_AND_DRAWN, arg=charts, timeout=180_000)
+                            # tables draw on a canvas once their grid code has loaded
+                            page.wait_for_function(
+                                """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
+                                     .every(d => d.querySelector('canvas'))""", timeout=120_000)
+                        except PlaywrightTimeout:
+                            print("NOT READY (screenshot anyway):", stem)
                         size = page.viewport_size
                         height = page.evaluate(
                             "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
