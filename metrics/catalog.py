@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
+import pandas as pd
 import yaml
 
 from metrics import paths
@@ -159,12 +161,66 @@ class Catalog:
         covering = [p for p in self.plans.values() if p.covers(period)]
         return max(covering, key=lambda p: p.start) if covering else None
 
+    def natural_limits(self, indicator: Indicator) -> tuple[float | None, float | None]:
+        """What a projection may not cross: 0–100 for rates and shares, >= 0 for counts and
+        levels, none for growth rates."""
+        if indicator.kind == "yoy_growth":
+            return (None, None)
+        if indicator.kind == "coverage" or indicator.unit_zh.strip() == "%":
+            return (0.0, 100.0)
+        return (0.0, None)
+
+    def cumulative_start(self, plan_id: str, indicator: Indicator, plan_base: str) -> str:
+        """First quarter a cumulative indicator counts from under a plan: its milestones' first
+        year, else the quarter after the plan's base."""
+        years = [min(t.milestones) for t in self.targets_of(plan_id, indicator.code) if t.kind == "milestones"]
+        if years:
+            return f"{min(years)}Q1"
+        year, q = int(plan_base[:4]), int(plan_base[5])
+        return f"{year + q // 4}Q{q % 4 + 1}"
+
     def is_count(self, indicator: Indicator) -> bool:
         """Counts (toilets to build) belong to their region; rates apply down the hierarchy."""
         if indicator.kind != "value":
             return False
         element = self.elements[indicator.formula["element"]]
         return element.aggregation == "sum" and not element.percent
+
+
+def check_facts(facts: pd.DataFrame, catalog: Catalog) -> list[str]:
+    """Problems that would make an upload invalid (one line per check and element; empty if valid):
+    unknown element, a value that is not a finite number, a negative value, a percentage above
+    100, a numerator above its denominator (ratio indicators in %, per region and quarter)."""
+    problems: list[str] = []
+    if facts.empty:
+        return problems
+    values = pd.to_numeric(facts["value"], errors="coerce").to_numpy(dtype=float)
+    codes = facts["element_code"].astype(str)
+    unknown = sorted(set(codes) - set(catalog.elements))
+    if unknown:
+        problems.append(f"未知数据元素：{'、'.join(unknown[:5])}")
+    percent_codes = {e.code for e in catalog.elements.values() if e.percent}
+    checks = (
+        ("不是有效数值", ~np.isfinite(values)),
+        ("出现负值", np.isfinite(values) & (values < 0)),
+        ("百分比超过 100", np.isfinite(values) & (values > 100) & codes.isin(percent_codes).to_numpy()),
+    )
+    for label, bad in checks:
+        for code, n in pd.Series(codes[bad]).value_counts(sort=False).items():
+            first = facts[bad & (codes == code).to_numpy()].iloc[0]
+            problems.append(f"{code} {label}：{n} 行（如 {first['region_code']} {first['period']} = {first['value']}）")
+    pairs = sorted({(i.formula["numerator"], i.formula["denominator"]) for i in catalog.indicators.values()
+                    if i.kind == "ratio" and i.unit_zh.strip() == "%" and i.formula.get("scale", 100) == 100})
+    keyed = facts.assign(value=values).set_index(["region_code", "period"])
+    for num, den in pairs:
+        n_val = keyed[keyed["element_code"] == num]["value"]
+        d_val = keyed[keyed["element_code"] == den]["value"]
+        both = pd.concat([n_val.rename("n"), d_val.rename("d")], axis=1, join="inner")
+        over = both[both["n"] > both["d"] * (1 + 1e-9) + 1e-9]
+        if len(over):
+            (region, period), row = next(iter(over.iterrows()))
+            problems.append(f"{num} 大于 {den}：{len(over)} 行（如 {region} {period}：{row['n']} > {row['d']}）")
+    return problems
 
 
 def _read_yaml(path: Path) -> list[dict[str, Any]]:
@@ -215,6 +271,9 @@ def _cross_check(cat: Catalog) -> list[str]:
             bench = cat.elements.get(t.benchmark or "")
             if bench is None or bench.role != "benchmark":
                 problems.append(f"target {t.id}: benchmark {t.benchmark} is not a benchmark element")
+        if ind is not None and t.kind == "milestones" and ind.basis != "cumulative":
+            problems.append(f"target {t.id}: milestones count a cumulative total; "
+                            f"indicator {ind.code} needs basis: cumulative")
         if ind is not None and (t.kind == "coverage") != (ind.kind == "coverage"):
             problems.append(f"target {t.id}: coverage targets go with coverage indicators")
     ids = [t.id for t in cat.targets]

@@ -75,9 +75,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
     ind, target, a = status.indicator, status.target, status.assessment
     d = ind.decimals
     fig = go.Figure()
-    series = [(p, v) for p, v in status.series if p <= status.period]
-    if target is not None and target.kind == "milestones":
-        series = progress.cumulative_series(series, min(target.milestones))
+    series = [(p, v) for p, v in status.series if p <= status.period]   # already in the indicator's basis
     unit = i18n.unit(ind, lang)
     shown: list[str] = [p for p, _ in series]
     value_hover = f"%{{x}}: %{{y:,.{d}f}} {unit}<extra>%{{fullData.name}}</extra>"
@@ -92,7 +90,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
         T = target.target_period
         if target.kind == "milestones":
             xs = _quarters(f"{min(target.milestones)}Q1", T)
-            add(xs, [progress.expected_milestones(target.milestones, q) for q in xs], mode="lines",
+            add(xs, progress.milestone_path(target, status.measured or status.series, xs), mode="lines",
                 name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
             cum, marks = 0.0, []
             for year in sorted(target.milestones):
@@ -113,7 +111,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
             add([p for p, _ in bench], [v for _, v in bench], mode="lines",
                 name=i18n.tr("benchmark", lang), line={"color": TARGET, "dash": "dash"})
         elif a.baseline is not None and a.target is not None:
-            start = getattr(a, "base_period", None) or target.baseline_period or base
+            start = a.base_period or target.baseline_period or base   # the base actually used
             add([start, T], [a.baseline, a.target], mode="lines+markers",
                 name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
         if a.target is not None and target.kind != "relative":

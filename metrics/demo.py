@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import periods, progress
-from metrics.catalog import Catalog, Element, Indicator, Target
+from metrics.catalog import Catalog, Element, Indicator, Target, check_facts
 from metrics.regions import Hierarchy
 from metrics.store import Store
 
@@ -41,6 +41,7 @@ FIXED_SCENARIOS = {
 CYCLE = ["on_track", "accelerate", "achieved", "off_track", "on_track", "achieved", "accelerate",
          "on_track", "off_track", "achieved"]
 REGRESSING_INDEX = 5            # one indicator (the 6th that is not fixed) regresses
+RELATIVE_BASE_GAP = -2.0        # points (or 10% of a level) behind the benchmark at the base period
 INCOME_SHARE_BY_QUARTER = (0.24, 0.49, 0.74, 1.0)   # year-to-date share of annual income
 FLOW_SHARE_BY_QUARTER = (0.15, 0.30, 0.35, 0.20)    # construction happens in summer
 BENCHMARK_GROWTH = {2020: 6.9, 2021: 10.3, 2022: 6.4, 2023: 7.6, 2024: 6.6, 2025: 6.2, 2026: 6.0}
@@ -107,8 +108,9 @@ def path_value(plot: Plot, t: str, k: float, catalog: Catalog) -> float:
     if target.kind == "schedule":
         return min(100.0, progress.expected_schedule(target.schedule, plan.base, t) * k)
     if target.kind == "relative":
-        delta = {"achieved": 1.4, "on_track": 0.6, "accelerate": -0.4, "off_track": -1.3,
-                 "regressing": -2.5}[plot.scenario] + (k - SCENARIOS[plot.scenario])
+        # behind the benchmark at the base, closing the gap at k times the pro-rata pace
+        f = periods.quarters_between(plan.base, t) / max(1, periods.quarters_between(plan.base, target.target_period))
+        delta = RELATIVE_BASE_GAP * (1 - k * min(max(f, 0.0), 1.0))
         bench = (plot.benchmark or {}).get(t, BENCHMARK_GROWTH[periods.year_of(t)])
         return bench + delta if percent else bench * (1 + delta / 20)
     b = target.baseline_value
@@ -157,6 +159,8 @@ class DemoBuilder:
                               "period": np.tile(quarters, len(regions)),
                               "value": np.asarray(values, dtype=float).ravel()})
         el = self.cat.elements[element]
+        # never an invalid value: counts and levels >= 0, percentages within 0-100
+        frame["value"] = frame["value"].clip(lower=0.0, upper=100.0 if el.percent else None)
         frame["value"] = frame["value"].round(0 if _is_integer(el) else 2)
         self.facts[element] = frame
 
@@ -349,6 +353,12 @@ def build_demo_facts(catalog: Catalog, hierarchy: Hierarchy) -> pd.DataFrame:
     return DemoBuilder(catalog, hierarchy).build()
 
 
+def _refuse_invalid(facts: pd.DataFrame, catalog: Catalog, what: str) -> None:
+    problems = check_facts(facts, catalog)
+    if problems:
+        raise ValueError(f"{what}未通过校验，未发布：\n  " + "\n  ".join(problems))
+
+
 def _sha256(frame: pd.DataFrame) -> str:
     buf = io.StringIO()
     frame.to_csv(buf, index=False)
@@ -358,6 +368,7 @@ def _sha256(frame: pd.DataFrame) -> str:
 def write_demo(store: Store) -> list:
     """Publish the demo data set as yearly snapshots, one correction and one retracted upload."""
     facts = build_demo_facts(store.catalog, store.hierarchy)
+    _refuse_invalid(facts, store.catalog, "演示数据")        # the same checks as an upload, before any publish
     year = facts["period"].str[:4].astype(int)
     snaps = []
     for y in sorted(year.unique()):
@@ -384,11 +395,14 @@ def _publish_correction_and_mistake(store: Store, facts: pd.DataFrame):
                 & (facts["element_code"] == "population")].copy()
     if not fix.empty:
         fix["value"] = fix["value"] + 3
+        _refuse_invalid(fix, store.catalog, "演示更正数据")
         store.publish(fix, user=DEMO_USER, comment="演示：更正 2023Q3 人口（补录外出返乡人员）",
                       source_name="演示数据_更正_2023Q3.csv", source_sha256=_sha256(fix), demo=True,
                       now=dt.datetime(2024, 2, 5, 15, 0))
-    wrong = facts[facts["period"] == "2023Q4"].head(200).copy()
+    # a unit error that passes validation (population in the wrong unit), later retracted
+    wrong = facts[(facts["period"] == "2023Q4") & (facts["element_code"] == "population")].head(200).copy()
     wrong["value"] = wrong["value"] * 10
+    _refuse_invalid(wrong, store.catalog, "演示误传数据")
     bad = store.publish(wrong, user=DEMO_USER, comment="演示：误传的文件（单位错误，已撤回）",
                         source_name="演示数据_误传.csv", source_sha256=_sha256(wrong), demo=True,
                         now=dt.datetime(2024, 2, 6, 10, 0))

@@ -32,15 +32,21 @@ def seasonal_profile(series: list[tuple[str, float]], before_year: int) -> tuple
     None unless at least ``SEASONAL_MIN_YEARS`` years before ``before_year`` have all four
     quarters and a positive total.
     """
-    by_year: dict[int, dict[int, float]] = {}
+    by_year: dict[int, list[float | None]] = {}
     for p, v in series:
-        if v is not None and math.isfinite(v) and periods.year_of(p) < before_year:
-            by_year.setdefault(periods.year_of(p), {})[periods.quarter_of(p)] = v
+        year = int(p[:4])
+        if year < before_year and v is not None and math.isfinite(v):
+            by_year.setdefault(year, [None, None, None, None])[int(p[5]) - 1] = v
     shares = []
     for quarters in by_year.values():
-        total = sum(quarters.values())
-        if len(quarters) == 4 and total > 0:
-            running = [sum(quarters[q] for q in range(1, k + 1)) / total for k in range(1, 5)]
+        if None in quarters:
+            continue
+        total = sum(quarters)  # type: ignore[arg-type]
+        if total > 0:
+            running, acc = [], 0.0
+            for x in quarters:
+                acc += x  # type: ignore[operator]
+                running.append(acc / total)
             shares.append(running)
     if len(shares) < SEASONAL_MIN_YEARS:
         return None
@@ -71,24 +77,32 @@ def expected_schedule(schedule: dict[str, float], base: str, t: str) -> float:
 
 
 def _least_squares_at(pts: list[tuple[int, float]], x: int) -> float | None:
-    if len(pts) < PROJECTION_MIN_POINTS:
-        return None
     n = len(pts)
-    mx = sum(p for p, _ in pts) / n
-    my = sum(v for _, v in pts) / n
-    sxx = sum((p - mx) ** 2 for p, _ in pts)
-    if sxx == 0:
+    if n < PROJECTION_MIN_POINTS:
         return None
-    slope = sum((p - mx) * (v - my) for p, v in pts) / sxx
-    return my + slope * (x - mx)
+    sx = sy = sxx = sxy = 0.0
+    for px, py in pts:
+        sx += px
+        sy += py
+        sxx += px * px
+        sxy += px * py
+    var = sxx - sx * sx / n
+    if var <= 0:
+        return None
+    slope = (sxy - sx * sy / n) / var
+    return sy / n + slope * (x - sx / n)
 
 
 def linear_projection(series: list[tuple[str, float]], t: str, target_period: str) -> float | None:
     """Least-squares trend over the last 8 quarters up to t (>= 3 points), at the target period."""
     ti = periods.to_index(t)
-    pts = [(periods.to_index(p), v) for p, v in series
-           if v is not None and math.isfinite(v) and ti - PROJECTION_WINDOW < periods.to_index(p) <= ti]
-    return _least_squares_at(pts, periods.to_index(target_period))
+    lo = ti - PROJECTION_WINDOW
+    pts = []
+    for p, v in series:
+        i = periods.to_index(p)
+        if lo < i <= ti and v is not None and math.isfinite(v):
+            pts.append((i - ti, v))          # centred on t: no precision lost on large indices
+    return _least_squares_at(pts, periods.to_index(target_period) - ti)
 
 
 def annual_projection(series: list[tuple[str, float]], t: str, target_period: str) -> float | None:
@@ -114,19 +128,23 @@ def clamp(x: float | None, limits: tuple[float | None, float | None]) -> float |
 
 def missing_quarters(series: list[tuple[str, float]], first: str, last: str) -> list[str]:
     """Quarters from ``first`` to ``last`` with no value in ``series``."""
-    have = {p for p, v in series if v is not None}
-    return [p for p in periods.period_range(first, last) if p not in have] if first <= last else []
+    have = {periods.to_index(p) for p, v in series if v is not None}
+    return [periods.from_index(i) for i in range(periods.to_index(first), periods.to_index(last) + 1)
+            if i not in have]
 
 
 def cumulative_series(series: list[tuple[str, float]], start: int | str) -> list[tuple[str, float]]:
     """Running total of a flow from ``start`` (a year: its Q1; or a quarter), stopping at the first
     missing quarter — a gap is unknown, never zero."""
     first = f"{start}Q1" if isinstance(start, int) else start
-    values = {p: v for p, v in series if v is not None and math.isfinite(v) and p >= first}
-    out, total, p = [], 0.0, first
-    last = max(values) if values else None
-    while last is not None and p <= last and p in values:
-        total += values[p]
+    out: list[tuple[str, float]] = []
+    total, expect = 0.0, periods.to_index(first)
+    for p, v in sorted(series):
+        if p < first or v is None or not math.isfinite(v):
+            continue
+        if periods.to_index(p) != expect:
+            break
+        total += v
         out.append((p, total))
-        p = periods.shift(p, 1)
+        expect += 1
     return out

@@ -26,6 +26,8 @@ from metrics import periods
 from metrics.expectation import (  # noqa: F401  (re-exported: the method's public arithmetic)
     PROJECTION_MIN_POINTS,
     PROJECTION_WINDOW,
+    PROJECTION_YEARS,
+    SEASONAL_MIN_YEARS,
     annual_projection,
     clamp,
     cumulative_series,
@@ -39,14 +41,16 @@ from metrics.expectation import (  # noqa: F401  (re-exported: the method's publ
 )
 
 # -- the one config place for thresholds and tolerances -------------------------------------
+# (the projection window, 8 quarters / 4 full years, >= 3 points, and the 2 earlier years a
+# seasonal profile needs are the arithmetic's own constants in metrics/expectation.py, re-exported above)
 # UNSD progress chart / Open SDG: on track at >= 95% of the required progress.
 ON_TRACK = 0.95
 ACCELERATE = 0.60
-# p is shown as a whole percent (half up): statuses compare that shown percent with 95 / 60 / 0,
-# so "95%" never carries 需加快.
+# p is shown as a whole percent: statuses compare that shown percent with 95 / 60 / 0, so "95%"
+# never carries 需加快.
 P_DECIMALS = 2
-# values are compared with the target (and the expected value) as the reader sees them: rounded
-# half up to the indicator's decimals. Without decimals, a relative float tolerance.
+# values are compared with the target (and the expected value) as the reader sees them: formatted
+# to the indicator's decimals. Without decimals, a relative float tolerance.
 FLOAT_TOLERANCE = 1e-9
 RATE_TOLERANCE = 0.5      # a rate within 0.5 points of a 100% target counts as met
 
@@ -89,19 +93,18 @@ def sign_of(direction: str, comparison: str | None = None) -> int:
 
 
 def shown(x: float, decimals: int | None) -> float:
-    """x as the reader sees it: rounded half away from zero to ``decimals`` (None: unchanged)."""
+    """x as the reader sees it: formatted to ``decimals`` the way the pages format numbers
+    (Python's format spec), read back (None: unchanged)."""
     if decimals is None:
         return x
-    scale = 10.0 ** decimals
-    s = abs(x) * scale
-    return math.copysign(math.floor(s + 0.5 + FLOAT_TOLERANCE * max(1.0, s)) / scale, x)
+    return round(x, decimals) + 0.0     # correctly rounded from the binary value, as format() does
 
 
 def meets(v: float, g: float, sign: int, strict: bool = False, percent_100: bool = False,
           decimals: int | None = None) -> bool:
     """Does v meet target g in the improving direction ``sign``, as the reader sees both?"""
     if percent_100 and sign > 0 and g >= 100:
-        return v >= g - RATE_TOLERANCE - FLOAT_TOLERANCE
+        return shown(v, decimals) >= g - RATE_TOLERANCE - FLOAT_TOLERANCE
     a, b = sign * shown(v, decimals), sign * shown(g, decimals)
     eps = FLOAT_TOLERANCE * max(1.0, abs(a), abs(b))
     return a > b + eps if strict else a >= b - eps
@@ -116,7 +119,7 @@ def progress_ratio(v: float, b: float, e: float, sign: int) -> float | None:
 
 
 def classify(p: float | None) -> str:
-    """Status of a progress ratio, compared as shown (whole percent, half up)."""
+    """Status of a progress ratio, compared as shown (a whole percent)."""
     if p is None:
         return "no_data"
     q = shown(p, P_DECIMALS)
@@ -127,6 +130,13 @@ def classify(p: float | None) -> str:
     if q >= 0:
         return "off_track"
     return "regressing"
+
+
+def milestone_path(target, series: list[tuple[str, float]], quarters: list[str]) -> list[float]:
+    """The expected cumulative count at each quarter, as ``assess`` computes it (each year along
+    the seasonal profile of the complete years before it, else pro rata) — for charts."""
+    return [expected_milestones(target.milestones, q, seasonal_profile(series, periods.year_of(q)))
+            for q in quarters]
 
 
 def _value_at(series: list[tuple[str, float]], period: str) -> float | None:
@@ -205,17 +215,23 @@ def _judge(a: Assessment, v: float, g: float, e: float | None, p: float | None, 
     if p is None:
         if nothing_required_status:
             return _set(a, nothing_required_status, nothing_required_status)
+        if e is not None and meets(v, e, ctx.sign, False, False, ctx.decimals):
+            return _set(a, "on_track", "due_reached")      # nothing measurable required, v is where due
         worse = ctx.sign * (v - (a.baseline or 0.0)) < 0
         return _set(a, "regressing" if worse else "off_track", "nothing_required")
     status = classify(p)
-    if status != "on_track" and e is not None and meets(v, e, ctx.sign, False, False, ctx.decimals):
-        status = "on_track"            # the reader sees v reach what is expected now
     if status in _LIFT and projection is not None and meets(projection, g, ctx.sign, ctx.strict, ctx.percent,
                                                              ctx.decimals):
         a.notes.append("projection_meets_target")
         return _set(a, _LIFT[status], "projection", year=year)
     reason = {"on_track": "on_track", "regressing": "regressing"}.get(status, "behind")
     return _set(a, status, reason, p=p)
+
+
+def _share(v: float, e: float, decimals: int | None) -> float | None:
+    """Actual ÷ expected as shown (milestones, schedule); None while nothing is expected."""
+    vs, es = shown(v, decimals), shown(e, decimals)
+    return vs / es if es > FLOAT_TOLERANCE else None
 
 
 def _level(a: Assessment, target, series, at: str, base: str, ctx: _Context) -> None:
@@ -228,16 +244,17 @@ def _level(a: Assessment, target, series, at: str, base: str, ctx: _Context) -> 
         a.reason_args["annual_year"] = periods.year_of(at)
         series = [(p, v) for p, v in series if periods.quarter_of(p) == 4]
     observed = [(p, v) for p, v in series if p <= at]
+    values = dict(observed)
     g = float(target.target_value)
     b = target.baseline_value
     if b is None:
-        b = _value_at(observed, base)
+        b = values.get(base)
     if b is None and observed:
         after = [(p, v) for p, v in observed if p > base]
         base, b = after[0] if after else observed[-1]
         a.notes.append("baseline_fallback")
     a.target, a.baseline, a.base_period, a.expected_mode = g, b, base, "linear"
-    v = _value_at(observed, at)
+    v = values.get(at)
     a.value = v
     if v is None:
         _set(a, "no_data", "no_value")
@@ -262,7 +279,9 @@ def _level(a: Assessment, target, series, at: str, base: str, ctx: _Context) -> 
         _judge(a, v, g, e, None, ctx, projection, nothing_required_status="not_started")
         a.reason_args["start"] = base
         return
-    _judge(a, v, g, e, progress_ratio(v, b, e, ctx.sign), ctx, projection)
+    # p from the numbers as the reader sees them, so "2 · 应达 2" is 100%, never 严重滞后
+    d = ctx.decimals
+    _judge(a, v, g, e, progress_ratio(shown(v, d), shown(b, d), shown(e, d), ctx.sign), ctx, projection)
 
 
 def _milestones(a: Assessment, target, series, at: str, ctx: _Context) -> None:
@@ -299,7 +318,7 @@ def _milestones(a: Assessment, target, series, at: str, ctx: _Context) -> None:
     v = cumulative[-1][1]
     a.value = v
     projection = None if ctx.final else clamp(linear_projection(cumulative, at, ctx.T), (0.0, None))
-    p = v / e if e > FLOAT_TOLERANCE else None
+    p = _share(v, e, ctx.decimals)
     _judge(a, v, g, e, p, ctx, projection, nothing_required_status="not_started")
 
 
@@ -315,7 +334,7 @@ def _schedule(a: Assessment, target, series, at: str, base: str, ctx: _Context) 
     e = expected_schedule(target.schedule, base, at)
     a.expected = e
     projection = None if ctx.final else clamp(linear_projection(observed, at, ctx.T), ctx.limits)
-    p = v / e if e > FLOAT_TOLERANCE else None
+    p = _share(v, e, ctx.decimals)
     _judge(a, v, g, e, p, ctx, projection, nothing_required_status="not_started")
     if a.reason == "not_started":
         a.reason_args["start"] = base

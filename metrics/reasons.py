@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from metrics import periods
 from metrics.progress import P_DECIMALS, Assessment, shown
+from metrics.regions import LEVEL_NAMES_ZH
 
 BASIS_LABELS = {
     "stock": ("期末", "End of period"),
@@ -28,6 +29,7 @@ REASONS = {
                    "On the last 8 quarters' trend, expected to meet the target in {year}"),
     "projection_annual": ("按近 4 年全年值趋势，预计 {year} 年可达标",
                           "On the last 4 full years' trend, expected to meet the target in {year}"),
+    "due_reached": ("已达到当前应达值", "Has reached what is due by now"),
     "nothing_required": ("基期已达到目标，现已低于目标", "Met the target at the base period, short of it now"),
     "not_started": ("目标自 {start} 起计，尚未开始", "Counting starts in {start}; not started yet"),
     "no_value": ("本季度无数据", "No data for this quarter"),
@@ -109,3 +111,15 @@ def reason_text(a: Assessment, lang: str = "zh", decimals: int = 1) -> str:
     if "too_few_points" in a.notes and code in ("behind", "regressing"):
         text += TOO_FEW_POINTS[i]
     return text
+
+
+LEVEL_NAMES_EN = {"nation": "nation", "province": "province", "city": "city", "county": "county",
+                  "township": "Township", "village": "Village"}
+
+
+def not_applicable_text(min_level: str, level: str, lang: str = "zh") -> str:
+    """Why an indicator is not shown for a region below its lowest meaningful level."""
+    if lang == "en":
+        return (f"Only meaningful for a {LEVEL_NAMES_EN[min_level].lower()} or above; "
+                f"not applicable to a {LEVEL_NAMES_EN[level].lower()}")
+    return f"该指标只对{LEVEL_NAMES_ZH[min_level]}及以上有意义，不适用于{LEVEL_NAMES_ZH[level]}"

@@ -104,6 +104,9 @@ def test_rate_within_half_point_of_100_counts_as_met():
     t = target(target_value=100, baseline_value=80, baseline_period="2020Q4")
     assert progress.assess(t, "higher", [("2023Q2", 99.5)], "2023Q2", "2020Q4", percent=True).status == "achieved"
     assert progress.assess(t, "higher", [("2023Q2", 99.4)], "2023Q2", "2020Q4", percent=True).status != "achieved"
+    # as the reader sees it: 99.45 is shown as 99.5 with one decimal
+    assert progress.assess(t, "higher", [("2023Q2", 99.45)], "2023Q2", "2020Q4", percent=True,
+                           decimals=1).status == "achieved"
 
 
 def test_milestones_cumulative_against_expected():
