@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from metrics import i18n, paths, progress, query, reasons
+from metrics import i18n, paths, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
 from metrics.store import Store
@@ -301,11 +301,7 @@ def reason_text(assessment, lg: str, decimals: int = 1) -> str:
 
 
 def latest_value(row) -> float | None:
-    """The value at the selected quarter on the basis its target judges (a milestones target
-    counts built things cumulatively, so its latest value is the running total too)."""
-    t = row.target
-    if t is not None and t.kind == "milestones":
-        return dict(progress.cumulative_series(row.series, min(t.milestones))).get(row.period)
+    """The value at the selected quarter, on the indicator's basis (the series already is)."""
     return row.current
 
 

@@ -43,8 +43,12 @@ if common.ready(f):
     cat = s.catalog
     rows = common.cached_assess_region(f.data_dir, f.version, f.region, f.period, f.plan.id)
     codes = [r.indicator.code for r in rows]
+    wanted = st.session_state.get(common.wkey("indicator")) or st.session_state.get("indicator")
+    if wanted and wanted not in codes and wanted in cat.indicators:
+        why = query.not_applicable_reason(s, wanted, f.region, lg)
+        if why:   # below the indicator's lowest meaningful level: not listed, and say why
+            st.info(f"{i18n.name(cat.indicators[wanted], lg)}{i18n.colon(lg)}{why}")
     if st.session_state.get(common.wkey("indicator")) not in codes:
-        wanted = st.session_state.get("indicator")
         with_target = [r for r in rows if r.target is not None]
         st.session_state[common.wkey("indicator")] = wanted if wanted in codes else (with_target or rows)[0].indicator.code
     code = st.selectbox(tr("pick_indicator", lg), codes, key=common.wkey("indicator"),
