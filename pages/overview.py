@@ -74,10 +74,10 @@ def lagging_indicators(rows) -> pd.DataFrame:
                      key=lambda r: (-severity(r), r.assessment.progress if r.assessment.progress is not None else 0))
     return pd.DataFrame([{
         tr("indicator", lg): i18n.name(r.indicator, lg),
+        tr("status", lg): i18n.status_label(r.assessment.status, lg),
+        tr("progress", lg): i18n.percent(r.assessment.progress),
         tr("value", lg): value_text(r, r.assessment.value),
         tr("expected", lg): value_text(r, r.assessment.expected),
-        tr("progress", lg): i18n.percent(r.assessment.progress),
-        tr("status", lg): i18n.status_label(r.assessment.status, lg),
     } for r in lagging[:8]])
 
 
@@ -115,8 +115,8 @@ if common.ready(f):
                       format_func=lambda s: f"{i18n.status_label(s, lg)}  {counts[s]}")
     shown = [r for r in rows if picked is None or r.assessment.status == picked]
 
-    # -- 2. what lags: indicators and sub-regions -----------------------------------------------------
-    left, right = st.columns(2)
+    # -- 2. what lags: indicators and sub-regions (full width: no column of a table cut off) -------
+    left = right = st.container()
     with left:
         st.subheader(tr("most_lagging_ind", lg))
         table = lagging_indicators(shown)
