@@ -102,7 +102,7 @@ if common.ready(f):
     bench = query.benchmark_series(s, f.region, t.benchmark) if t is not None and t.kind == "relative" else None
     fig = charts.target_path_figure(row, f.plan.base, lg, benchmark=bench)
     widgets.st_chart(fig, key="path_chart", lang=lg, trace=trace, width="stretch",
-                     config={"displaylogo": False}, theme=None)
+                     config={"displaylogo": False, "displayModeBar": False}, theme=None)
 
     children = common.cached_assess_children(f.data_dir, f.version, f.region, f.period, f.plan.id, code)
     st.subheader(tr("ranking", lg))
@@ -119,7 +119,7 @@ if common.ready(f):
         target_line = a.target if t is not None and t.kind != "milestones" else None
         widgets.st_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),
                          key="ranking_chart", lang=lg, trace=trace, width="stretch",
-                         config={"displaylogo": False}, theme=None)
+                         config={"displaylogo": False, "displayModeBar": False}, theme=None)
         st.subheader(tr("subregion_table", lg))
         table = pd.DataFrame([{
             tr("region_col", lg): r["name"],
