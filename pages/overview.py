@@ -101,13 +101,9 @@ def lagging_regions(children, final: bool) -> pd.DataFrame:
     return frame.sort_values([tr("lagging_count", lg), i18n.status_label(worst, lg)], ascending=False).head(8)
 
 
-if common.ready(f):
-    rows, children = common.cached_assess_overview(f.data_dir, f.version, f.region, f.period, f.plan.id)
-    if all(r.current is None and r.assessment.value is None for r in rows):
-        st.info(tr("no_data_region", lg))
-        st.stop()
-    final = any(r.assessment.final for r in rows)
-
+@st.fragment
+def st_body(rows, children, final: bool) -> None:
+    """Everything below the header. A fragment: a click on a status reruns only this part."""
     # -- 1. counts by status (click one to filter) ------------------------------------------------
     counts = pd.Series([r.assessment.status for r in rows]).value_counts()
     present = [s for s in i18n.STATUS_ORDER if s in counts]
@@ -116,25 +112,22 @@ if common.ready(f):
     shown = [r for r in rows if picked is None or r.assessment.status == picked]
 
     # -- 2. what lags: indicators and sub-regions (full width: no column of a table cut off) -------
-    left = right = st.container()
-    with left:
-        st.subheader(tr("most_lagging_ind", lg))
-        table = lagging_indicators(shown)
-        if table.empty:
-            st.success(tr("no_lagging", lg))
+    st.subheader(tr("most_lagging_ind", lg))
+    table = lagging_indicators(shown)
+    if table.empty:
+        st.success(tr("no_lagging", lg))
+    else:
+        widgets.st_table(table, stem=f"lagging_{f.region}_{f.period}", lang=lg, hide_index=True, width="stretch")
+    st.subheader(tr("most_lagging_reg", lg))
+    if not children:
+        st.info(tr("no_children", lg))
+    else:
+        frame = lagging_regions(children, final)
+        if frame.empty:
+            st.success(tr("no_lagging_regions", lg))
         else:
-            widgets.st_table(table, stem=f"lagging_{f.region}_{f.period}", lang=lg, hide_index=True, width="stretch")
-    with right:
-        st.subheader(tr("most_lagging_reg", lg))
-        if not children:
-            st.info(tr("no_children", lg))
-        else:
-            frame = lagging_regions(children, final)
-            if frame.empty:
-                st.success(tr("no_lagging_regions", lg))
-            else:
-                widgets.st_table(frame, stem=f"lagging_regions_{f.region}_{f.period}", lang=lg,
-                                 hide_index=True, width="stretch")
+            widgets.st_table(frame, stem=f"lagging_regions_{f.region}_{f.period}", lang=lg,
+                             hide_index=True, width="stretch")
 
     # -- 3. the cards, by pillar; indicators without a target folded at the end --------------------
     with_target = [r for r in shown if r.target is not None]
@@ -148,3 +141,13 @@ if common.ready(f):
         with st.expander(tr("no_target_section", lg, n=len(without)), expanded=False):
             st_cards(sorted(without, key=lambda r: PILLAR_ORDER.index(r.indicator.pillar)
                             if r.indicator.pillar in PILLAR_ORDER else len(PILLAR_ORDER)))
+
+
+if common.ready(f):
+    rows, children = common.cached_assess_overview(f.data_dir, f.version, f.region, f.period, f.plan.id)
+    if all(r.current is None and r.assessment.value is None for r in rows):
+        st.info(tr("no_data_region", lg))
+        st.stop()
+    final = any(r.assessment.final for r in rows)
+
+    st_body(rows, children, final)
