@@ -282,6 +282,22 @@ def _cross_check(cat: Catalog) -> list[str]:
     return problems
 
 
+LEVEL_ORDER = ("nation", "province", "city", "county", "township", "village")
+
+
+def _with_defaults(entry: dict, targets: list[dict]) -> dict:
+    """Defaults that follow from the entry itself: an indicator counted against milestones is
+    cumulative; a share of units at a level means something from the level above."""
+    out = entry
+    if "basis" not in entry and any(t.get("indicator") == entry["code"] and t.get("kind") == "milestones"
+                                    for t in targets):
+        out = {**out, "basis": "cumulative"}
+    formula = entry.get("formula") or {}
+    if "min_level" not in entry and formula.get("type") == "coverage" and formula.get("level") in LEVEL_ORDER[2:]:
+        out = {**out, "min_level": LEVEL_ORDER[LEVEL_ORDER.index(formula["level"]) - 1]}
+    return out
+
+
 def load_catalog(catalog_dir: Path | None = None) -> Catalog:
     folder = catalog_dir or paths.CATALOG_DIR
     raw = {kind: _read_yaml(folder / f"{kind}.yaml") for kind in SCHEMAS}
@@ -291,7 +307,7 @@ def load_catalog(catalog_dir: Path | None = None) -> Catalog:
     cat = Catalog(
         documents={d["id"]: Document(**d) for d in raw["documents"]},
         elements={e["code"]: Element(**e) for e in raw["elements"]},
-        indicators={i["code"]: Indicator(**i) for i in raw["indicators"]},
+        indicators={i["code"]: Indicator(**_with_defaults(i, raw["targets"])) for i in raw["indicators"]},
         plans={p["id"]: Plan(**p) for p in raw["plans"]},
         targets=[Target(**{**t, "milestones": {int(k): v for k, v in (t.get("milestones") or {}).items()}})
                  for t in raw["targets"]],
