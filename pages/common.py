@@ -333,7 +333,7 @@ CSS = """
 .rr-value{font-size:1.5rem;font-weight:600;line-height:1.2;color:#111}
 .rr-unit{font-size:0.9rem;color:#4a4a4a;margin-left:4px}
 .rr-small{font-size:0.8rem;color:#4a4a4a}
-.rr-reason{font-size:0.8rem;color:#333;margin-top:2px}
+.rr-reason{font-size:0.8rem;font-weight:400;color:#333;margin-top:2px}
 .rr-name{font-weight:600;font-size:0.95rem;min-height:2.6em;color:#111}
 .rr-basis{font-weight:400;font-size:0.8rem;color:#4a4a4a}
 .rr-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px;margin-bottom:12px}
