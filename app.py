@@ -25,7 +25,7 @@ PAGES = {
     "audit": ("auth_nav_audit", ":material/policy:", "admin"),
 }
 
-st.set_page_config(page_title="乡村振兴目标监测", page_icon=":material/agriculture:", layout="wide")
+st.set_page_config(page_title="乡村振兴目标监测", page_icon=common.FAVICON, layout="wide")
 st.session_state.pop("_app_entry", None)
 common.st_css()
 user = auth_ui.st_gate()

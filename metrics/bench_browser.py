@@ -1,10 +1,248 @@
 """``python -m metrics bench --browser``: first render and click times in Chromium (Playwright).
 
-Owned by the leadership-pages work; ``metrics.bench`` calls ``run``.
+In one run, on the demo data set (generated into a temporary directory):
+
+- a bare one-line Streamlit page (the floor: what Streamlit itself costs);
+- the overview and the indicator page, each opened in a fresh browser context (a new
+  session): time from navigation until the script has stopped running and the page's last
+  chart is drawn;
+- clicks within one session: a status filter on the overview and a region change in the
+  sidebar, each until the rerun has finished.
+
+Each figure is the median of ``repeats`` runs; the ratio to the bare page is the goal of the
+leadership pages (≤ 1.3×, a click ≤ 0.5 s). Owned by the leadership-pages work;
+``metrics.bench`` calls ``run``. Needs Debian's chromium and the playwright package.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from metrics import paths
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+BARE_PAGE = 'import streamlit as st\nst.write("乡村振兴目标监测")\n'
+FIRST_RENDER_GOAL = 1.3    # × the bare page
+CLICK_GOAL_S = 0.5
+TIMEOUT_MS = 60_000
+TOWNSHIP = "东风示范苏木"
+
+# Set in the page before an action: resolves once Streamlit's script state goes
+# running → notRunning (a MutationObserver sees every attribute change).
+_WATCH_RERUN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__rerunDone = false; let seenRunning = false;
+  const obs = new MutationObserver(() => {
+    const s = app.getAttribute('data-test-script-state');
+    if (s === 'running') seenRunning = true;
+    if (seenRunning && s === 'notRunning') { window.__rerunDone = true; obs.disconnect(); }
+  });
+  obs.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+_IDLE = """() => document.querySelector('[data-testid="stApp"]')
+  ?.getAttribute('data-test-script-state') === 'notRunning'"""
+# idle, and every plotly chart on the page has drawn its SVG
+_IDLE_AND_DRAWN = """(n) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const plots = document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot');
+  if (plots.length < n) return false;
+  return Array.from(plots).every(p => p.querySelector('svg.main-svg .cartesianlayer .subplot'));
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def serve(script: Path, cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """A Streamlit server for ``script`` on a free port; yields its base URL once healthy."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(f"{base}/_stcore/health"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Streamlit did not start for {script} (exit {proc.poll()})")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _first_render(browser, url: str, charts: int, context=None) -> float:
+    """Seconds from navigation in a new session until idle with ``charts`` charts drawn.
+
+    Without ``context``: a fresh browser context (cold HTTP cache, a first-time visitor).
+    With one: a new tab in it (a new Streamlit session, the browser's cache already warm —
+    a leader who has opened the dashboard before).
+    """
+    own = context is None
+    context = context or browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        start = time.perf_counter()
+        page.goto(url)
+        page.wait_for_selector('[data-testid="stMain"] h1, [data-testid="stMain"] p', timeout=TIMEOUT_MS)
+        page.wait_for_function(_IDLE_AND_DRAWN, arg=charts, timeout=TIMEOUT_MS, polling=20)
+        elapsed = time.perf_counter() - start
+        page.close()
+        return elapsed
+    finally:
+        if own:
+            context.close()
+
+
+def _click(page, action) -> float:
+    """Seconds from a click until the rerun it triggers has finished."""
+    page.wait_for_function(_IDLE, timeout=TIMEOUT_MS)
+    page.evaluate(_WATCH_RERUN)
+    start = time.perf_counter()
+    action()
+    page.wait_for_function("() => window.__rerunDone === true", timeout=TIMEOUT_MS, polling=10)
+    return time.perf_counter() - start
+
+
+def _clicks(browser, base: str, repeats: int) -> dict[str, list[float]]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    out: dict[str, list[float]] = {"status_filter": [], "region_change": []}
+    try:
+        page = context.new_page()
+        page.goto(base + "/")
+        page.wait_for_function(_IDLE_AND_DRAWN, arg=0, timeout=TIMEOUT_MS)
+        main = page.get_by_test_id("stMain")
+        box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="乡镇（苏木）")
+
+        def pick(name: str) -> None:
+            box.click()
+            page.get_by_role("option", name=name).click()
+
+        for _ in range(repeats):
+            pill = main.get_by_role("radiogroup").first.get_by_role("radio").first
+            out["status_filter"].append(_click(page, pill.click))
+            out["status_filter"].append(_click(page, pill.click))   # and off again
+            out["region_change"].append(_click(page, lambda: pick(TOWNSHIP)))
+            out["region_change"].append(_click(page, lambda: pick("（全部）")))
+    finally:
+        context.close()
+    return out
+
+
+def _median(xs: list[float]) -> float:
+    return round(statistics.median(xs), 3) if xs else float("nan")
+
 
 def run(repeats: int = 3) -> dict:
-    raise NotImplementedError("browser bench not built yet")
+    """Time first renders (bare page, overview, indicator page) and clicks; medians in seconds."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="rrtt_bench_browser_") as tmp:
+        tmpdir = Path(tmp)
+        data = tmpdir / "data"
+        subprocess.run([sys.executable, "-m", "metrics", "--data-dir", str(data), "demo"],
+                       cwd=paths.REPO_DIR, check=True, capture_output=True, timeout=300)
+        bare = tmpdir / "bare.py"
+        bare.write_text(BARE_PAGE, encoding="utf-8")
+        env = {"RRTT_DATA_DIR": str(data), "RRTT_ANONYMOUS": "1"}
+        times: dict[str, list[float]] = {"bare": [], "overview": [], "indicator": []}
+        warm: dict[str, list[float]] = {"bare": [], "overview": [], "indicator": []}
+        with sync_playwright() as pw, serve(bare, tmpdir, env) as bare_url, \
+                serve(paths.REPO_DIR / "app.py", paths.REPO_DIR, env) as app_url:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                # warm-up: the first visit of each server imports modules and fills caches
+                _first_render(browser, bare_url, 0)
+                _first_render(browser, app_url + "/", 0)
+                _first_render(browser, app_url + "/indicator", 2)
+                targets = {"bare": (bare_url, 0), "overview": (app_url + "/", 0),
+                           "indicator": (app_url + "/indicator", 2)}
+                for _ in range(repeats):   # interleaved, so load on the machine hits all alike
+                    for name, (url, charts) in targets.items():
+                        times[name].append(_first_render(browser, url, charts))
+                cached = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+                try:
+                    for url, charts in targets.values():   # fill the HTTP cache once
+                        _first_render(browser, url, charts, cached)
+                    for _ in range(repeats):
+                        for name, (url, charts) in targets.items():
+                            warm[name].append(_first_render(browser, url, charts, cached))
+                finally:
+                    cached.close()
+                clicks = _clicks(browser, app_url, repeats)
+            finally:
+                browser.close()
+
+    result: dict = {"repeats": repeats, "goal_ratio": FIRST_RENDER_GOAL, "goal_click_s": CLICK_GOAL_S,
+                    "load_average": list(os.getloadavg()), "first_render_s": {},
+                    "first_render_warm_cache_s": {}, "click_s": {}}
+    for key, series in (("first_render_s", times), ("first_render_warm_cache_s", warm)):
+        bare_s = _median(series["bare"])
+        for name, xs in series.items():
+            result[key][name] = {"median": _median(xs), "all": [round(x, 3) for x in xs]}
+            if name != "bare":
+                ratio = round(_median(xs) / bare_s, 2) if bare_s else None
+                result[key][name].update(ratio=ratio, ok=ratio is not None and ratio <= FIRST_RENDER_GOAL)
+    for name, xs in clicks.items():
+        result["click_s"][name] = {"median": _median(xs), "max": round(max(xs), 3) if xs else None,
+                                   "all": [round(x, 3) for x in xs], "ok": _median(xs) <= CLICK_GOAL_S}
+    return result
+
+
+def format_result(result: dict) -> str:
+    """Plain-text lines for the CLI."""
+    lines = []
+    for key, title in (("first_render_s", "首次渲染 first render, new browser (cold cache)"),
+                       ("first_render_warm_cache_s", "首次渲染 first render, new session, browser cache warm")):
+        fr = result[key]
+        lines += [f"{title} (median of {result['repeats']}, load {result['load_average'][0]:.2f}):",
+                  f"  bare page   {fr['bare']['median']:.2f} s"]
+        for name in ("overview", "indicator"):
+            r = fr[name]
+            lines.append(f"  {name:<11} {r['median']:.2f} s  = {r['ratio']}× bare "
+                         f"(goal ≤ {result['goal_ratio']}×: {'ok' if r['ok'] else 'MISSED'})")
+    lines.append("点击 click within a session:")
+    for name, r in result["click_s"].items():
+        lines.append(f"  {name:<14} median {r['median']:.2f} s, max {r['max']:.2f} s "
+                     f"(goal ≤ {result['goal_click_s']} s: {'ok' if r['ok'] else 'MISSED'})")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+
+    res = run(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    print(format_result(res))
+    print(json.dumps(res, ensure_ascii=False))

@@ -14,11 +14,14 @@ FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, Pin
 ACTUAL = "#0072B2"
 EXPECTED = "#777777"
 TARGET = "#D55E00"
+TEXT = "#222222"          # every chart text: ≥ 4.5:1 on the white paper
+TARGET_TEXT = "#A04000"   # the target colour, dark enough for text on white
+MAX_TICKS = 6             # quarter labels on an axis (thinned so they never overlap)
 
 
 def apply_theme(fig: go.Figure, height: int = 380) -> go.Figure:
     fig.update_layout(
-        font={"family": FONT, "size": 14, "color": "#222"},
+        font={"family": FONT, "size": 14, "color": TEXT},
         paper_bgcolor="white", plot_bgcolor="white", height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
@@ -43,65 +46,86 @@ def _quarters(first: str, last: str) -> list[str]:
     return periods.period_range(first, last)
 
 
+def quarter_axis(fig: go.Figure, quarters: list[str], lang: str) -> None:
+    """A category axis of quarters in the UI's language, with at most MAX_TICKS labels.
+
+    Up to MAX_TICKS quarters each get a label (2023年三季度 / 2023 Q3); a longer span is
+    labelled by year at its first quarter (2023年 / 2023), every n-th year, so labels never
+    overlap even on a phone.
+    """
+    labels = [i18n.period_label(q, lang) for q in quarters]
+    if len(quarters) <= MAX_TICKS:
+        vals, text = labels, labels
+    else:
+        q1 = [q for q in quarters if q.endswith("Q1")] or quarters[:1]
+        step = -(-len(q1) // MAX_TICKS)
+        picked = q1[::step]
+        vals = [i18n.period_label(q, lang) for q in picked]
+        text = [i18n.year_label(q[:4], lang) for q in picked]
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels,
+                     tickmode="array", tickvals=vals, ticktext=text, tickangle=0)
+
+
+def _x(periods_: list[str], lang: str) -> list[str]:
+    return [i18n.period_label(p, lang) for p in periods_]
+
+
 def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> go.Figure:
     """Actual vs target path: baseline, expected path, milestones, target line, projection."""
     ind, target, a = status.indicator, status.target, status.assessment
+    d = ind.decimals
     fig = go.Figure()
     series = [(p, v) for p, v in status.series if p <= status.period]   # already in the indicator's basis
     unit = i18n.unit(ind, lang)
-    fig.add_trace(go.Scatter(
-        x=[p for p, _ in series], y=[v for _, v in series], mode="lines+markers",
-        name=i18n.tr("actual", lang), line={"color": ACTUAL, "width": 3},
-        hovertemplate=f"%{{x}}: %{{y:,.{ind.decimals}f}} {unit}<extra></extra>"))
+    shown: list[str] = [p for p, _ in series]
+    value_hover = f"%{{x}}: %{{y:,.{d}f}} {unit}<extra>%{{fullData.name}}</extra>"
+
+    def add(xs: list[str], ys: list, **kwargs) -> None:
+        shown.extend(xs)
+        fig.add_trace(go.Scatter(x=_x(xs, lang), y=ys, hovertemplate=value_hover, **kwargs))
+
+    add([p for p, _ in series], [v for _, v in series], mode="lines+markers",
+        name=i18n.tr("actual", lang), line={"color": ACTUAL, "width": 3})
     if target is not None:
         T = target.target_period
         if target.kind == "milestones":
-            first = f"{min(target.milestones)}Q1"
-            xs = _quarters(first, T)
-            fig.add_trace(go.Scatter(
-                x=xs, y=progress.milestone_path(target, status.measured or status.series, xs), mode="lines",
-                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"}))
+            xs = _quarters(f"{min(target.milestones)}Q1", T)
+            add(xs, progress.milestone_path(target, status.measured or status.series, xs), mode="lines",
+                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
             cum, marks = 0.0, []
             for year in sorted(target.milestones):
                 cum += target.milestones[year]
                 marks.append((f"{year}Q4", cum, target.milestones[year]))
-            fig.add_trace(go.Scatter(
-                x=[m[0] for m in marks], y=[m[1] for m in marks], mode="markers+text",
+            add([m[0] for m in marks], [m[1] for m in marks], mode="markers+text",
                 name=i18n.tr("milestone", lang), marker={"symbol": "diamond", "size": 12, "color": TARGET},
-                text=[f"+{m[2]:,.0f}" for m in marks], textposition="top left",
-                hovertemplate="%{x}: %{y:,.0f}<extra></extra>"))
+                text=[f"+{i18n.number(m[2], d)}" for m in marks], textposition="top left",
+                textfont={"color": TARGET_TEXT})
         elif target.kind == "schedule":
             xs = _quarters(base, T)
-            fig.add_trace(go.Scatter(
-                x=xs, y=[progress.expected_schedule(target.schedule, base, q) for q in xs], mode="lines",
-                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"}))
-            fig.add_trace(go.Scatter(
-                x=list(target.schedule), y=list(target.schedule.values()), mode="markers",
-                name=i18n.tr("milestone", lang), marker={"symbol": "diamond", "size": 12, "color": TARGET}))
+            add(xs, [progress.expected_schedule(target.schedule, base, q) for q in xs], mode="lines",
+                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
+            add(list(target.schedule), list(target.schedule.values()), mode="markers",
+                name=i18n.tr("milestone", lang), marker={"symbol": "diamond", "size": 12, "color": TARGET})
         elif target.kind == "relative" and benchmark:
-            fig.add_trace(go.Scatter(
-                x=[p for p, _ in benchmark if p <= status.period], y=[v for p, v in benchmark if p <= status.period],
-                mode="lines", name=i18n.tr("benchmark", lang), line={"color": TARGET, "dash": "dash"}))
+            bench = [(p, v) for p, v in benchmark if p <= status.period]
+            add([p for p, _ in bench], [v for _, v in bench], mode="lines",
+                name=i18n.tr("benchmark", lang), line={"color": TARGET, "dash": "dash"})
         elif a.baseline is not None and a.target is not None:
             start = a.base_period or target.baseline_period or base   # the base actually used
-            fig.add_trace(go.Scatter(
-                x=[start, T], y=[a.baseline, a.target], mode="lines+markers",
-                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"}))
+            add([start, T], [a.baseline, a.target], mode="lines+markers",
+                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
         if a.target is not None and target.kind != "relative":
             fig.add_hline(y=a.target, line={"color": TARGET, "width": 1.5, "dash": "dash"},
-                          annotation_text=f"{i18n.tr('target_line', lang)} {a.target:,.{ind.decimals}f}",
-                          annotation_position="top left", annotation_font={"color": TARGET})
+                          annotation_text=f"{i18n.tr('target_line', lang)} {i18n.with_unit(a.target, d, unit, lang)}",
+                          annotation_position="top left", annotation_font={"color": TARGET_TEXT})
         if a.projection is not None and series:
             last_p, last_v = series[-1]
-            fig.add_trace(go.Scatter(
-                x=[last_p, T], y=[last_v, a.projection], mode="lines+markers",
+            add([last_p, T], [last_v, a.projection], mode="lines+markers",
                 name=i18n.tr("projection_line", lang), line={"color": ACTUAL, "dash": "dash", "width": 1.5},
-                marker={"symbol": "circle-open"}))
+                marker={"symbol": "circle-open"})
     # every quarter on the axis, evenly spaced, from the first shown to the target period
-    xs = [p for trace in fig.data for p in (trace.x or [])]
-    if xs:
-        fig.update_xaxes(type="category", categoryorder="array",
-                         categoryarray=periods.period_range(min(xs), max(xs)))
+    if shown:
+        quarter_axis(fig, periods.period_range(min(shown), max(shown)), lang)
     fig.update_layout(yaxis_title=unit)
     return apply_theme(fig)
 
@@ -114,15 +138,22 @@ def ranking_figure(rows: list[dict], target_value: float | None, unit: str, deci
     fig = go.Figure(go.Bar(
         y=[r["name"] for r in rows], x=[r["value"] for r in rows], orientation="h",
         marker={"color": [i18n.status_colour(r["status"]) for r in rows]},
-        text=[f"{r['value']:,.{decimals}f}  {i18n.status_label(r['status'], lang)}" for r in rows],
+        text=[f"{i18n.with_unit(r['value'], decimals, unit, lang)}  {i18n.status_label(r['status'], lang)}"
+              for r in rows],
         textposition="auto", insidetextanchor="start",
+        insidetextfont={"color": i18n.TEXT_ON_STATUS}, outsidetextfont={"color": TEXT},
         hovertemplate=f"%{{y}}: %{{x:,.{decimals}f}} {unit}<extra></extra>"))
     if target_value is not None:
         fig.add_vline(x=target_value, line={"color": TARGET, "dash": "dash", "width": 2},
-                      annotation_text=f"{i18n.tr('target_line', lang)} {target_value:,.{decimals}f}",
-                      annotation_position="top")
+                      annotation_text=f"{i18n.tr('target_line', lang)} {i18n.with_unit(target_value, decimals, unit, lang)}",
+                      annotation_position="top", annotation_font={"color": TARGET_TEXT})
     fig.update_layout(xaxis_title=unit, showlegend=False)
     return apply_theme(fig, height=max(260, 34 * len(rows) + 90))
+
+
+def short_label(text: str, limit: int = 12) -> str:
+    """A long axis label cut to ``limit`` characters (the full text stays in the hover)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[list[str]],
@@ -130,7 +161,8 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
     """Scorecard: indicators (rows, labels read horizontally) × sub-regions (columns).
 
     ``statuses``/``hover`` are indexed [region][indicator]; each cell is coloured and carries
-    its status icon, so colour is never the only signal.
+    its status icon, so colour is never the only signal; the legend names every status shown.
+    Clicking a cell selects it (trace 1; ``customdata`` carries [region index, indicator index]).
     """
     order = i18n.STATUS_ORDER
     n = len(order)
@@ -141,17 +173,44 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
     for i, s in enumerate(order):
         c = i18n.status_colour(s)
         scale += [(i / n, c), ((i + 1) / n, c)]
+    y_labels = [short_label(name, 30 if lang == "en" else 12) for name in indicators]
+    # identical cut labels would merge rows: keep the full name where a cut collides
+    if len(set(y_labels)) < len(y_labels):
+        y_labels = indicators
     fig = go.Figure(go.Heatmap(
-        z=z, x=regions, y=indicators, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
+        z=z, x=regions, y=y_labels, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False,
         text=[[i18n.STATUS[s][2] for s in row] for row in by_ind], texttemplate="%{text}",
-        textfont={"size": 13, "color": "#111"},
-        customdata=[list(r) for r in hover_t], hovertemplate="%{x}<br>%{y}<br>%{customdata}<extra></extra>",
-        xgap=2, ygap=2))
-    fig.update_layout(xaxis={"side": "top"}, yaxis={"autorange": "reversed"})
-    return apply_theme(fig, height=max(320, 26 * len(indicators) + 120))
+        textfont={"size": 13, "color": i18n.TEXT_ON_STATUS}, hoverinfo="skip", xgap=2, ygap=2, name=""))
+    # plotly selects no heatmap cell on click: an invisible marker on every cell carries the
+    # hover text and the click (trace 1; customdata = [region index, indicator index, hover])
+    cells = [(ri, ii) for ii in range(len(indicators)) for ri in range(len(regions))]
+    fig.add_trace(go.Scatter(
+        x=[regions[ri] for ri, _ in cells], y=[y_labels[ii] for _, ii in cells], mode="markers",
+        marker={"symbol": "square", "size": 22, "opacity": 0}, showlegend=False, name="",
+        selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+        customdata=[[ri, ii, hover_t[ii][ri] if hover_t else ""] for ri, ii in cells],
+        hovertemplate="%{x}<br>%{customdata[2]}<extra></extra>"))
+    present = [s for s in order if any(s in row for row in statuses)]
+    for s in present:   # legend entries: one square per status shown
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=i18n.status_label(s, lang),
+                                 marker={"symbol": "square", "size": 12, "color": i18n.status_colour(s)},
+                                 hoverinfo="skip"))
+    # fixed ranges: the invisible markers must not pad the axes
+    fig.update_layout(xaxis={"side": "top", "tickangle": -45, "tickfont": {"size": 12},
+                             "range": [-0.5, len(regions) - 0.5], "autorange": False},
+                      yaxis={"range": [len(indicators) - 0.5, -0.5], "autorange": False,
+                             "tickfont": {"size": 12}},
+                      showlegend=True,
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0,
+                              "font": {"size": 12}})
+    fig.update_xaxes(showgrid=False, zeroline=False)
+    fig.update_yaxes(showgrid=False, zeroline=False)
+    return apply_theme(fig, height=max(360, 26 * len(indicators) + 190)).update_layout(
+        legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0})
 
 
-def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140, height: int = 34) -> str:
+def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140, height: int = 34,
+                  decimals: int = 1, lang: str = "zh") -> str:
     """A tiny inline SVG line (cards show dozens of them; an SVG costs the browser nothing)."""
     values = [v for _, v in points if v is not None]
     if len(values) < 2:
@@ -162,7 +221,7 @@ def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140
     xy = [(3 + i * step, height - 3 - (v - lo) / span * (height - 6)) for i, v in enumerate(values)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     last_x, last_y = xy[-1]
-    title = " · ".join(f"{p} {v:,.1f}" for p, v in points)
+    title = " · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}" for p, v in points if v is not None)
     return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
             f"<title>{title}</title>"
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>'

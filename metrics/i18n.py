@@ -6,6 +6,11 @@ the Okabe–Ito colour-blind-safe palette and an icon, so status is never told b
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from zoneinfo import ZoneInfo
+
+from metrics import paths, reasons
 from metrics.auth import text as _auth_text
 from metrics.catalog import PILLAR_NAMES
 from metrics.export import text as _export_text
@@ -14,23 +19,27 @@ from metrics.ingest import text as _ingest_text
 LANGS = ("zh", "en")
 
 # status: (zh, en, icon, colour)
+# Each status has its own icon (达标 after the target year is not 已达标 before it; 未达标 is not
+# 严重滞后), and every colour carries dark text (#111) at a contrast of at least 4.5:1.
 STATUS = {
-    "achieved":   ("已达标", "Achieved", "✔", "#009E73"),
-    "on_track":   ("正常推进", "On track", "➜", "#56B4E9"),
-    "accelerate": ("需加快", "Needs acceleration", "⚠", "#E69F00"),
-    "off_track":  ("严重滞后", "Off track", "✖", "#D55E00"),
-    "regressing": ("倒退", "Regressing", "↘", "#CC79A7"),
-    "met":        ("达标", "Met", "✔", "#009E73"),
-    "not_met":    ("未达标", "Not met", "✖", "#D55E00"),
-    "not_started": ("未开始", "Not started", "◌", "#0072B2"),
-    "no_data":    ("无数据", "No data", "？", "#999999"),
-    "no_target":  ("无目标", "No target", "○", "#BBBBBB"),
+    "achieved":    ("已达标", "Achieved", "✔", "#009E73"),
+    "on_track":    ("正常推进", "On track", "➜", "#56B4E9"),
+    "accelerate":  ("需加快", "Needs acceleration", "⚠", "#E69F00"),
+    "off_track":   ("严重滞后", "Off track", "✖", "#D55E00"),
+    "regressing":  ("倒退", "Regressing", "↘", "#CC79A7"),
+    "met":         ("达标", "Met", "☑", "#009E73"),
+    "not_met":     ("未达标", "Not met", "☒", "#D55E00"),
+    "not_started": ("未开始", "Not started", "◷", "#A6A6A6"),
+    "no_data":     ("无数据", "No data", "？", "#999999"),
+    "no_target":   ("无目标", "No target", "○", "#BBBBBB"),
 }
 STATUS_ORDER = ["achieved", "met", "on_track", "accelerate", "off_track", "regressing", "not_met",
                 "not_started", "no_data", "no_target"]
 # how bad a status is, for "most lagging" lists (higher = worse)
-STATUS_SEVERITY = {"regressing": 6, "not_met": 5, "off_track": 5, "accelerate": 3, "no_data": 1, "not_started": 0,
-                   "on_track": 0, "no_target": 0, "achieved": -1, "met": -1}
+STATUS_SEVERITY = {"regressing": 6, "not_met": 5, "off_track": 5, "accelerate": 3, "no_data": 1,
+                   "not_started": 0, "on_track": 0, "no_target": 0, "achieved": -1, "met": -1}
+LAGGING = 3   # severity from which an indicator or region counts as lagging
+TEXT_ON_STATUS = "#111111"
 
 TEXT: dict[str, tuple[str, str]] = {
     "app_title": ("乡村振兴目标监测", "Rural Revitalization Target Tracker"),
@@ -68,7 +77,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "cumulative": ("累计", "cumulative"),
     "annual": ("年度", "annual"),
     "most_lagging_ind": ("最滞后的指标", "Most lagging indicators"),
-    "most_lagging_reg": ("拖后腿的下级地区", "Sub-regions furthest behind"),
+    "most_lagging_reg": ("进度滞后的下级地区", "Sub-regions furthest behind"),
     "gap": ("差距", "Gap"),
     "actual": ("实际值", "Actual"),
     "expected_path": ("应达路径", "Expected path"),
@@ -111,6 +120,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "n_indicators": ("{n} 个指标", "{n} indicators"),
     "pick_indicator": ("选择指标", "Choose an indicator"),
     "export": ("导出", "Export"),
+    "judged_at": ("{year} 年末（目标年）", "end of {year} (target year)"),
+    "latest_value": ("最新值", "Latest value"),
+    "no_target_section": ("无目标的指标（{n} 个）", "Indicators without a target ({n})"),
+    "no_lagging": ("没有滞后的指标。", "No indicator is lagging."),
+    "no_lagging_regions": ("没有滞后的下级地区。", "No sub-region is lagging."),
+    "unknown_param": ("链接中的参数 {param}={value} 无法识别，已改为显示默认{what}。",
+                      "The link's parameter {param}={value} was not recognised: showing the default {what}."),
+    "what_region": ("地区", "region"),
+    "what_period": ("季度", "quarter"),
+    "what_plan": ("规划", "plan"),
+    "what_indicator": ("指标", "indicator"),
+    "what_lang": ("语言", "language"),
+    "heatmap_hint": ("点击单元格即可打开该地区的该指标详情。", "Click a cell to open that region's indicator."),
+    "legend": ("图例", "Legend"),
+    "lagging_count": ("滞后指标数", "Lagging indicators"),
+    "worst_status": ("最差状态", "Worst status"),
+    "filtered_by": ("已按状态筛选：{status}（再次点击取消）", "Filtered by status: {status} (click again to clear)"),
+    "cards": ("指标卡片", "Indicator cards"),
+    "progress_help": ("进度 = 实际进展 ÷ 应有进展", "Progress = progress made ÷ progress expected by now"),
+    "doc_code": ("文件编号", "Document code"),
+    "not_applicable": ("该指标不适用于{level}：{reason}", "This indicator does not apply to a {level}: {reason}"),
+    "reason": ("原因", "Reason"),
+    "too_few_points_short": ("数据不足，无法预测", "too few points to project"),
 }
 
 LEVEL = {
@@ -127,6 +159,66 @@ for _extra in (_auth_text.TEXT, _ingest_text.TEXT, _export_text.TEXT):
     _clash = set(_extra) & set(TEXT)
     assert not _clash, f"i18n keys defined twice: {sorted(_clash)}"
     TEXT.update(_extra)
+
+
+QUARTER_ZH = "一二三四"
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def period_label(period: str, lang: str = "zh") -> str:
+    """A quarter in the UI's language: 2023年三季度 / 2023 Q3."""
+    year, q = period[:4], int(period[-1])
+    return f"{year} Q{q}" if lang == "en" else f"{year}年{QUARTER_ZH[q - 1]}季度"
+
+
+def year_label(year: int | str, lang: str = "zh") -> str:
+    return str(year) if lang == "en" else f"{year}年"
+
+
+def local_time(stamp: str | dt.datetime | None, lang: str = "zh", tz: str | None = None) -> str:
+    """A stored timestamp as a leader reads it: 2026年11月22日 14:05 / 22 Nov 2026 14:05.
+
+    Aware timestamps are converted to ``tz`` (default: the display_timezone setting); naive
+    ones are wall-clock times already and are shown as they are.
+    """
+    if stamp is None or stamp == "":
+        return "—"
+    when = stamp if isinstance(stamp, dt.datetime) else dt.datetime.fromisoformat(str(stamp))
+    if when.tzinfo is not None:
+        when = when.astimezone(ZoneInfo(tz or str(paths.settings()["display_timezone"])))
+    if lang == "en":
+        return f"{when.day} {MONTHS_EN[when.month - 1]} {when.year} {when:%H:%M}"
+    return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
+
+
+def number(value: float | None, decimals: int = 1, signed: bool = False) -> str:
+    """One number for display: thousands separators, the indicator's decimals, rounded half up
+    as the method compares it; never nan, None or -0."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return reasons.number_text(float(value), decimals, signed)
+
+
+def percent(ratio: float | None) -> str:
+    """A progress ratio as a whole percentage (0.42 → 42%), rounded as the status compares it."""
+    if ratio is None or not math.isfinite(ratio):
+        return "—"
+    return reasons.percent_text(ratio)
+
+
+def with_unit(value: float | None, decimals: int, unit_text: str, lang: str = "zh",
+              signed: bool = False) -> str:
+    """A value with its unit (units that read as a word get a space in English)."""
+    text = number(value, decimals, signed)
+    if text == "—" or not unit_text:
+        return text
+    sep = "" if unit_text == "%" or lang == "zh" else " "
+    return f"{text}{sep}{unit_text}"
+
+
+def basis_label(basis: str | None, lang: str = "zh") -> str:
+    """累计 / 本季新增 / 年初至今 / 期末 (the method's words)."""
+    return reasons.basis_label(basis, lang) if basis else ""
 
 
 def tr(key: str, lang: str = "zh", **fmt) -> str:

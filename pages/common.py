@@ -14,10 +14,13 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from metrics import i18n, paths, periods, query
+from metrics import i18n, paths, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
 from metrics.store import Store
+
+# served by this server (a material icon would be fetched from a font host)
+FAVICON = str(paths.REPO_DIR / ".streamlit" / "favicon.png")
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,28 +28,33 @@ def get_store(data_dir: str) -> Store:
     return Store(data_dir)
 
 
+# The assessments are cached as resources, not data: shared read-only between sessions,
+# without a pickle round trip on every rerun (pages never mutate them). The store's version
+# is part of the key, so a publish invalidates them.
+
+
 def store() -> Store:
     return get_store(str(paths.data_dir()))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_region(data_dir: str, version: int, region: str, period: str, plan_id: str):
     return query.assess_region(get_store(data_dir), region, period, plan_id)[2]
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_overview(data_dir: str, version: int, region: str, period: str, plan_id: str):
     s = get_store(data_dir)
     return query.assess_overview(s, region, period, s.catalog.plans[plan_id])
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_subregions(data_dir: str, version: int, region: str, period: str, plan_id: str):
     s = get_store(data_dir)
     return query.assess_subregions(s, region, period, s.catalog.plans[plan_id])
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_children(data_dir: str, version: int, region: str, period: str, plan_id: str, indicator: str):
     s = get_store(data_dir)
     return query.assess_children(s, region, period, s.catalog.plans[plan_id], indicator)
@@ -55,6 +63,11 @@ def cached_assess_children(data_dir: str, version: int, region: str, period: str
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_periods(data_dir: str, version: int) -> list[str]:
     return get_store(data_dir).periods_with_data()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_has_demo(data_dir: str, version: int) -> bool:
+    return any(sn.demo for sn in get_store(data_dir).snapshots() if not sn.retracted)
 
 
 def page_filters() -> Filters:
@@ -84,22 +97,54 @@ class Filters:
         return get_store(self.data_dir)
 
 
+def default_plan_id(s: Store) -> str:
+    """The configured default plan; never an illustrative one (then the first real plan)."""
+    plans = s.catalog.plans
+    wanted = str(paths.settings(s.dir)["default_plan"])
+    if wanted in plans and not plans[wanted].illustrative:
+        return wanted
+    real = [p for p in plans.values() if not p.illustrative] or list(plans.values())
+    return real[0].id
+
+
 def _init_state(s: Store) -> None:
-    """First run of a session: take the selection from the URL (bookmarks, shared links)."""
+    """First run of a session: take the selection from the URL (bookmarks, shared links).
+
+    A parameter that does not resolve is remembered as a notice (shown by ``st_header``)
+    and the default takes its place.
+    """
     if st.session_state.get("_initialised"):
         return
     qp = st.query_params
+    notices = []
+    if qp.get("lang") not in (None, "zh", "en"):
+        notices.append(("lang", qp.get("lang"), "what_lang"))
     st.session_state["lang_widget"] = "English" if qp.get("lang") == "en" else "中文"
     st.session_state["_lang_seen"] = lang()
     if qp.get("plan") in s.catalog.plans:
         st.session_state[wkey("plan")] = qp.get("plan")
+    elif qp.get("plan"):
+        notices.append(("plan", qp.get("plan"), "what_plan"))
     if qp.get("period"):
         st.session_state[wkey("period")] = qp.get("period")
+        st.session_state["_url_period"] = qp.get("period")
     if qp.get("indicator") in s.catalog.indicators:
         st.session_state[wkey("indicator")] = qp.get("indicator")
-    if qp.get("region"):
+    elif qp.get("indicator"):
+        notices.append(("indicator", qp.get("indicator"), "what_indicator"))
+    if qp.get("region") in s.hierarchy:
         st.session_state["goto_region"] = qp.get("region")
+    elif qp.get("region"):
+        notices.append(("region", qp.get("region"), "what_region"))
+    st.session_state["_url_notices"] = notices
     st.session_state["_initialised"] = True
+
+
+def st_url_notices(lg: str) -> None:
+    """Name each link parameter that did not resolve (once, on the page the link opened)."""
+    for param, value, what in st.session_state.pop("_url_notices", []):
+        st.warning(tr("unknown_param", lg, param=param, value=value, what=tr(what, lg)),
+                   icon=":material/link_off:")
 
 
 def wkey(name: str) -> str:
@@ -161,8 +206,7 @@ def st_sidebar_filters() -> Filters:
     plans = list(s.catalog.plans.values())
     available = cached_periods(data_dir, version)
     if st.session_state.get(wkey("plan")) not in s.catalog.plans:
-        default_plan, _ = query.resolve_plan(s, None, st.session_state.get(wkey("period")))
-        st.session_state[wkey("plan")] = default_plan.id if default_plan else plans[0].id
+        st.session_state[wkey("plan")] = default_plan_id(s)
     plan_id = sb.selectbox(tr("plan", lg), [p.id for p in plans], key=wkey("plan"),
                            format_func=lambda pid: i18n.name(s.catalog.plans[pid], lg))
     plan = s.catalog.plans[plan_id]
@@ -170,11 +214,15 @@ def st_sidebar_filters() -> Filters:
     period = None
     if choices:
         plan_changed = st.session_state.get("_plan_seen") not in (None, plan_id)
+        url_period = st.session_state.pop("_url_period", None)
+        if url_period is not None and url_period not in choices:
+            st.session_state.setdefault("_url_notices", []).append(("period", url_period, "what_period"))
         if st.session_state.get(wkey("period")) not in choices or plan_changed:
-            inside = [p for p in choices if plan.covers(p)]
-            st.session_state[wkey("period")] = (inside or choices)[0]
+            # the latest quarter with data: after the plan's target year the cards judge the
+            # target year and show the latest value beside it
+            st.session_state[wkey("period")] = choices[0]
         period = sb.selectbox(tr("quarter", lg), choices, key=wkey("period"),
-                              format_func=lambda p: p if lg == "en" else periods.label_zh(p))
+                              format_func=lambda p: i18n.period_label(p, lg))
     st.session_state.update(region=region, period=period, plan=plan_id, _plan_seen=plan_id)
     sync_url()
     return Filters(lg, region, period, plan, version, data_dir)
@@ -215,11 +263,12 @@ def st_header(f: Filters, title_key: str) -> None:
     st.title(tr(title_key, f.lang))
     parts = [i18n.region_name(region, f.lang)]
     if f.period:
-        parts.append(f.period if f.lang == "en" else periods.label_zh(f.period))
+        parts.append(i18n.period_label(f.period, f.lang))
     if f.plan:
         parts.append(i18n.name(f.plan, f.lang))
     st.caption(" · ".join(parts))
-    if any(sn.demo for sn in s.snapshots() if not sn.retracted):
+    st_url_notices(f.lang)
+    if cached_has_demo(f.data_dir, f.version):
         st.warning(tr("demo_banner", f.lang), icon=":material/science:")
     if f.plan is not None and f.plan.illustrative:
         st.info(tr("illustrative_plan", f.lang))
@@ -237,17 +286,29 @@ def ready(f: Filters) -> bool:
 
 
 def fmt(value: float | None, decimals: int = 1) -> str:
-    return "—" if value is None else f"{value:,.{decimals}f}"
+    return i18n.number(value, decimals)
 
 
 def fmt_delta(value: float | None, decimals: int = 1) -> str:
-    return "—" if value is None else f"{value:+,.{decimals}f}"
+    return i18n.number(value, decimals, signed=True)
+
+
+def reason_text(assessment, lg: str, decimals: int = 1) -> str:
+    """The one-line reason beside a status (the method's words)."""
+    if assessment.status == "no_target":
+        return ""   # the badge says it already
+    return reasons.reason_text(assessment, lg, decimals)
+
+
+def latest_value(row) -> float | None:
+    """The value at the selected quarter, on the indicator's basis (the series already is)."""
+    return row.current
 
 
 def status_badge(status: str, lg: str) -> str:
     colour = i18n.status_colour(status)
-    return (f'<span class="rr-badge" style="border-color:{colour};color:#111;'
-            f'background:{colour}22">{html.escape(i18n.status_label(status, lg))}</span>')
+    return (f'<span class="rr-badge" style="border-color:{colour};'
+            f'background:{colour}33">{html.escape(i18n.status_label(status, lg))}</span>')
 
 
 def progress_bar_html(value: float | None, expected: float | None, target: float | None,
@@ -265,14 +326,20 @@ def progress_bar_html(value: float | None, expected: float | None, target: float
 
 CSS = """
 <style>
-.rr-badge{display:inline-block;padding:1px 8px;border:1.5px solid;border-radius:10px;font-size:0.85rem;white-space:nowrap}
-.rr-bar{position:relative;height:8px;background:#eee;border-radius:4px;margin:8px 0 8px}
+.rr-badge{display:inline-block;padding:1px 8px;border:1.5px solid;border-radius:10px;font-size:0.85rem;white-space:nowrap;color:#111}
+.rr-bar{position:relative;height:8px;background:#e6e6e6;border-radius:4px;margin:8px 0 8px}
 .rr-fill{height:8px;border-radius:4px}
 .rr-tick{position:absolute;top:-3px;width:2px;height:14px;background:#333}
-.rr-value{font-size:1.6rem;font-weight:600;line-height:1.2}
-.rr-unit{font-size:0.9rem;color:#555;margin-left:4px}
-.rr-small{font-size:0.8rem;color:#555}
-.rr-name{font-weight:600;font-size:0.95rem;min-height:2.6em}
+.rr-value{font-size:1.5rem;font-weight:600;line-height:1.2;color:#111}
+.rr-unit{font-size:0.9rem;color:#4a4a4a;margin-left:4px}
+.rr-small{font-size:0.8rem;color:#4a4a4a}
+.rr-reason{font-size:0.8rem;font-weight:400;color:#333;margin-top:2px}
+.rr-name{font-weight:600;font-size:0.95rem;min-height:2.6em;color:#111}
+.rr-basis{font-weight:400;font-size:0.8rem;color:#4a4a4a}
+.rr-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px;margin-bottom:12px}
+.rr-card{border:1px solid #d0d3d9;border-radius:8px;padding:10px 12px;background:#fff;color:#111}
+.rr-final{font-size:0.8rem;color:#333;background:#f3f4f6;border-radius:4px;padding:1px 6px;display:inline-block}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p{color:#4a4f5a}
 </style>
 """
 

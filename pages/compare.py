@@ -5,11 +5,29 @@ import streamlit as st
 
 from metrics import charts, i18n
 from metrics.i18n import tr
-from pages import common
+from pages import common, widgets
 
 f = common.page_filters()
 lg = f.lang
 common.st_header(f, "page_compare")
+
+def open_indicator(region: str, indicator: str) -> None:
+    """Go to the indicator page for one sub-region (the sidebar follows)."""
+    common.goto_region(region)
+    st.session_state.update({"region": region, "indicator": indicator, common.wkey("indicator"): indicator})
+    st.switch_page("pages/indicator.py", query_params={
+        "lang": lg, "region": region, "period": f.period, "plan": f.plan.id, "indicator": indicator})
+
+
+def clicked_cell(event, region_codes: list[str], indicator_codes: list[str]) -> tuple[str, str] | None:
+    """The (region, indicator) of a clicked heatmap cell, from plotly's selection event."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for point in points:
+        data = point.get("customdata")
+        if point.get("curve_number") == 1 and data:
+            return region_codes[int(data[0])], indicator_codes[int(data[1])]
+    return None
+
 
 if common.ready(f):
     s = f.store
@@ -35,33 +53,39 @@ if common.ready(f):
 
     hovers = [[hover(children[c][i]) for i in cols] for c in codes]
     st.subheader(tr("heatmap", lg))
-    st.caption("  ".join(i18n.status_label(sn, lg) for sn in i18n.STATUS_ORDER))
-    st.plotly_chart(charts.heatmap_figure(region_names, ind_names, statuses, hovers, lg),
-                    width="stretch", config={"displaylogo": False}, key="heatmap")
+    st.caption(tr("heatmap_hint", lg))
+    fig = charts.heatmap_figure(region_names, ind_names, statuses, hovers, lg)
+    event = widgets.st_chart(fig, key="heatmap", lang=lg, width="stretch",
+                             trace={"region": f.region, "period": f.period, "snapshot": f.version},
+                             on_select="rerun", selection_mode="points",
+                             config={"displaylogo": False, "displayModeBar": False}, theme=None)
+    clicked = clicked_cell(event, codes, [first[i].indicator.code for i in cols])
+    if clicked is not None:
+        open_indicator(*clicked)
 
     st.subheader(tr("table", lg))
     records = []
+    column_config = {}
     for c, name in zip(codes, region_names):
         rec = {tr("region_col", lg): name}
         for i in cols:
             r = children[c][i]
             value = r.assessment.value if r.assessment.value is not None else r.current
-            rec[i18n.name(r.indicator, lg)] = None if value is None else round(value, r.indicator.decimals)
-        worst = sum(i18n.STATUS_SEVERITY[children[c][i].assessment.status] >= 3 for i in cols)
-        rec[i18n.status_label("accelerate", lg, icon=False) + "+"] = worst
+            header = i18n.name(r.indicator, lg) + i18n.paren(i18n.unit(r.indicator, lg), lg)
+            rec[header] = None if value is None else round(value, r.indicator.decimals)
+            column_config[header] = st.column_config.NumberColumn(header, format=f"%.{r.indicator.decimals}f")
+        rec[tr("lagging_count", lg)] = sum(i18n.STATUS_SEVERITY[children[c][i].assessment.status] >= i18n.LAGGING
+                                           for i in cols)
         records.append(rec)
     table = pd.DataFrame(records)
-    st.dataframe(table, hide_index=True, width="stretch")
-    common.st_table_downloads(table, f"compare_{f.region}_{f.period}", lg)
+    widgets.st_table(table, stem=f"compare_{f.region}_{f.period}", lang=lg, hide_index=True, width="stretch",
+                     column_config=column_config)
 
     st.subheader(tr("open_indicator", lg))
-    a, b, c3 = st.columns([2, 3, 1])
+    a, b, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
     pick_region = a.selectbox(tr("region_col", lg), codes, format_func=lambda x: i18n.region_name(h[x], lg),
                               key="cmp_region")
     pick_ind = b.selectbox(tr("indicator", lg), [first[i].indicator.code for i in cols],
                            format_func=lambda x: i18n.name(s.catalog.indicators[x], lg), key="cmp_indicator")
     if c3.button(tr("open_indicator", lg), key="cmp_open"):
-        common.goto_region(pick_region)
-        st.session_state.update({"region": pick_region, "indicator": pick_ind, common.wkey("indicator"): pick_ind})
-        st.switch_page("pages/indicator.py", query_params={
-            "lang": lg, "region": pick_region, "period": f.period, "plan": f.plan.id, "indicator": pick_ind})
+        open_indicator(pick_region, pick_ind)

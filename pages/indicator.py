@@ -1,11 +1,13 @@
 """指标详情 Indicator — target path, sub-region ranking and table, definition, source, provenance."""
 
+import html
+
 import pandas as pd
 import streamlit as st
 
 from metrics import charts, i18n, query
 from metrics.i18n import tr
-from pages import common
+from pages import common, widgets
 
 f = common.page_filters()
 lg = f.lang
@@ -27,13 +29,26 @@ def formula_in_words(ind, cat) -> str:
     return tr("formula_value", lg, el=el(fm["element"]), agg=agg)
 
 
+def document_html(doc) -> str:
+    """A source document by its short title, the code and full title on hover."""
+    if doc is None:
+        return "—"
+    short = (doc.short_en if lg == "en" else doc.short_zh) or (doc.title_en if lg == "en" else doc.title_zh)
+    full = doc.title_en if lg == "en" else doc.title_zh
+    return f'<abbr title="{html.escape(doc.id)} · {html.escape(full)}">{html.escape(short)}</abbr>'
+
+
 if common.ready(f):
     s = f.store
     cat = s.catalog
     rows = common.cached_assess_region(f.data_dir, f.version, f.region, f.period, f.plan.id)
     codes = [r.indicator.code for r in rows]
+    wanted = st.session_state.get(common.wkey("indicator")) or st.session_state.get("indicator")
+    if wanted and wanted not in codes and wanted in cat.indicators:
+        why = query.not_applicable_reason(s, wanted, f.region, lg)
+        if why:   # below the indicator's lowest meaningful level: not listed, and say why
+            st.info(f"{i18n.name(cat.indicators[wanted], lg)}{i18n.colon(lg)}{why}")
     if st.session_state.get(common.wkey("indicator")) not in codes:
-        wanted = st.session_state.get("indicator")
         with_target = [r for r in rows if r.target is not None]
         st.session_state[common.wkey("indicator")] = wanted if wanted in codes else (with_target or rows)[0].indicator.code
     code = st.selectbox(tr("pick_indicator", lg), codes, key=common.wkey("indicator"),
@@ -45,31 +60,49 @@ if common.ready(f):
     d = ind.decimals
     unit = i18n.unit(ind, lg)
 
-    st.markdown(f"### {i18n.name(ind, lg)} {common.status_badge(a.status, lg)}", unsafe_allow_html=True)
+    basis = i18n.basis_label(a.basis if t is not None else ind.basis, lg)
+    reason = common.reason_text(a, lg, d)
+    st.markdown(f"### {html.escape(i18n.name(ind, lg))} {common.status_badge(a.status, lg)}"
+                + (f' <span class="rr-reason">{html.escape(reason)}</span>' if reason else ""),
+                unsafe_allow_html=True)
     if row.current is None and a.value is None:
         st.info(tr("no_data_region", lg))
-    m = st.columns(5)
-    m[0].metric(tr("value", lg), f"{common.fmt(a.value if a.value is not None else row.current, d)} {unit}",
-                None if row.change_quarter is None else f"{row.change_quarter:+,.{d}f} {tr('vs_prev_q', lg)}")
-    m[1].metric(tr("target", lg) + (i18n.paren(t.target_period[:4], lg) if t else ""), common.fmt(a.target, d))
-    m[2].metric(tr("expected", lg), common.fmt(a.expected, d))
-    m[3].metric(tr("progress", lg), common.fmt(a.progress, 2))
-    m[4].metric(tr("projection", lg), common.fmt(a.projection, d))
+    v = lambda x: i18n.with_unit(x, d, unit, lg)  # noqa: E731
+    if a.final and t is not None:
+        # after the target year: the judged value at the target year, the latest value beside it
+        m = st.columns(4)
+        m[0].metric(tr("judged_at", lg, year=t.target_period[:4]), v(a.value))
+        m[1].metric(tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg), v(common.latest_value(row)))
+        m[2].metric(tr("target", lg) + i18n.paren(i18n.year_label(t.target_period[:4], lg), lg), v(a.target))
+        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
+    else:
+        value = a.value if a.value is not None else row.current
+        m = st.columns(5)
+        m[0].metric(tr("value", lg) + (i18n.paren(basis, lg) if basis else ""), v(value),
+                    None if row.change_quarter is None else
+                    f"{i18n.with_unit(row.change_quarter, d, unit, lg, signed=True)} {tr('vs_prev_q', lg)}")
+        m[1].metric(tr("target", lg) + (i18n.paren(i18n.year_label(t.target_period[:4], lg), lg) if t else ""),
+                    v(a.target))
+        m[2].metric(tr("expected", lg), v(a.expected))
+        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
+        m[4].metric(tr("projection", lg), v(a.projection))
     notes = []
     if t is None:
         notes.append(tr("no_target_here", lg))
     if row.target_region and row.target_region != f.region:
         notes.append(f"{tr('inherited_target', lg)}{i18n.colon(lg)}{i18n.region_name(s.hierarchy[row.target_region], lg)}")
-    if "too_few_points" in a.notes:
+    if "too_few_points" in a.notes and not reason:
         notes.append(tr("too_few_points", lg))
     if a.final:
         notes.append(tr("final_note", lg))
     if notes:
         st.caption(" · ".join(notes))
 
+    trace = {"region": f.region, "period": f.period, "snapshot": f.version}
     bench = query.benchmark_series(s, f.region, t.benchmark) if t is not None and t.kind == "relative" else None
     fig = charts.target_path_figure(row, f.plan.base, lg, benchmark=bench)
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key="path_chart")
+    widgets.st_chart(fig, key="path_chart", lang=lg, trace=trace, width="stretch",
+                     config={"displaylogo": False, "displayModeBar": False}, theme=None)
 
     children = common.cached_assess_children(f.data_dir, f.version, f.region, f.period, f.plan.id, code)
     st.subheader(tr("ranking", lg))
@@ -81,22 +114,23 @@ if common.ready(f):
                        "status": c.assessment.status,
                        "value": c.assessment.value if c.assessment.value is not None else c.current,
                        "expected": c.assessment.expected, "target": c.assessment.target,
-                       "progress": c.assessment.progress}
+                       "progress": c.assessment.progress, "reason": common.reason_text(c.assessment, lg, d)}
                       for c in children]
         target_line = a.target if t is not None and t.kind != "milestones" else None
-        st.plotly_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),
-                        width="stretch", config={"displaylogo": False}, key="ranking_chart")
+        widgets.st_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),
+                         key="ranking_chart", lang=lg, trace=trace, width="stretch",
+                         config={"displaylogo": False, "displayModeBar": False}, theme=None)
         st.subheader(tr("subregion_table", lg))
         table = pd.DataFrame([{
             tr("region_col", lg): r["name"],
-            tr("value", lg) + i18n.paren(unit, lg): None if r["value"] is None else round(r["value"], d),
-            tr("target", lg): None if r["target"] is None else round(r["target"], d),
-            tr("expected", lg): None if r["expected"] is None else round(r["expected"], d),
-            tr("progress", lg): None if r["progress"] is None else round(r["progress"], 2),
+            tr("value", lg): v(r["value"]),
+            tr("target", lg): v(r["target"]),
+            tr("expected", lg): v(r["expected"]),
+            tr("progress", lg): i18n.percent(r["progress"]),
             tr("status", lg): i18n.status_label(r["status"], lg),
+            **({tr("reason", lg): r["reason"]} if any(x["reason"] for x in child_rows) else {}),
         } for r in child_rows])
-        st.dataframe(table, hide_index=True, width="stretch")
-        common.st_table_downloads(table, f"{code}_{f.region}_{f.period}", lg)
+        widgets.st_table(table, stem=f"{code}_{f.region}_{f.period}", lang=lg, hide_index=True, width="stretch")
 
     left, right = st.columns(2)
     with left:
@@ -112,16 +146,19 @@ if common.ready(f):
         else:
             src = t.source
             doc = cat.documents.get(src.get("document") or "")
-            st.markdown(f"**{tr('document', lg)}**{i18n.colon(lg)}{(doc.title_en if lg == 'en' else doc.title_zh) if doc else '—'}")
+            st.markdown(f"**{tr('document', lg)}**{i18n.colon(lg)}{document_html(doc)}", unsafe_allow_html=True)
             st.markdown(f"**{tr('clause', lg)}**{i18n.colon(lg)}{src.get('clause') or '—'}")
             if src.get("quote_zh"):
                 st.markdown(f"**{tr('quote', lg)}**{i18n.colon(lg)}「{src['quote_zh']}」")
-            if t.note_zh:
+            if t.note_zh and lg == "zh":
                 st.caption(t.note_zh)
+            elif f.plan.illustrative:
+                st.caption(tr("illustrative_plan", lg))
         st.subheader(tr("provenance", lg))
         snap = query.provenance(s, f.region, f.period, code)
         if snap is None:
             st.write("—")
         else:
             st.markdown(f"**{tr('snapshot', lg)}** #{snap.id} · **{tr('file', lg)}** {snap.source_name}  \n"
-                        f"**{tr('uploaded', lg)}** {snap.created_at} · **{tr('uploaded_by', lg)}** {snap.user}")
+                        f"**{tr('uploaded', lg)}** {i18n.local_time(snap.created_at, lg)} · "
+                        f"**{tr('uploaded_by', lg)}** {snap.user}")

@@ -1,6 +1,7 @@
 """AppTest: each page renders for the demo data and shows what the core computes."""
 
 import os
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -127,3 +128,113 @@ def test_region_without_data_shows_a_message(app, tmp_path, monkeypatch, demo_st
     assert not at.exception
     assert any("没有数据" in i.value for i in at.info)
     os.environ.pop("X", None)
+
+
+# -- leadership pages (#7) ------------------------------------------------------------------------
+def all_text(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [h.value for h in at.subheader]
+    parts += [w.value for w in at.warning] + [i.value for i in at.info] + [e.label for e in at.expander]
+    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
+    return "\n".join(parts)
+
+
+def test_default_view_is_the_configured_real_plan(app, demo_store):
+    """No plan in the URL: the configured default plan (2021–2025), never the illustrative one,
+    at the latest quarter; after the target year the cards say which year they judge."""
+    at = app().run()
+    assert not at.exception
+    plan = demo_store.catalog.plans["demo-2021-2025"]
+    assert plan.name_zh in at.caption[0].value
+    assert "示例" not in at.caption[0].value
+    text = all_text(at)
+    assert "2025 年末（目标年）" in text
+    assert "最新值" in text
+    assert not any("示例规划" in i.value for i in at.info)
+
+
+def test_illustrative_default_plan_is_refused(app, monkeypatch, demo_store):
+    monkeypatch.setenv("RRTT_DEFAULT_PLAN", "demo-2026-2030")
+    at = app().run()
+    assert not at.exception
+    assert demo_store.catalog.plans["demo-2021-2025"].name_zh in at.caption[0].value
+
+
+def test_cards_without_target_fold_into_one_section_at_the_end(app):
+    at = app(plan="demo-2026-2030", period="2026Q3").run()
+    assert not at.exception
+    folded = [e for e in at.expander if "无目标的指标" in e.label]
+    assert len(folded) == 1
+    main_cards = "\n".join(m.value for m in at.markdown if "rr-grid" in m.value and m not in folded[0].markdown)
+    assert "○ 无目标" not in main_cards
+    assert "○ 无目标" in "\n".join(m.value for m in folded[0].markdown)
+
+
+def test_first_screen_order_status_then_lagging_then_cards(app):
+    at = app(plan="demo-2021-2025", period="2024Q2").run()
+
+    def walk(node):
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for key in sorted(children):
+                yield from walk(children[key])
+        else:
+            yield node
+
+    flat = [str(getattr(el, "value", "")) + " " + type(el).__name__ for el in walk(at.main)]
+    strip = next(i for i, v in enumerate(flat) if "ButtonGroup" in v or "Pills" in v or "UnknownElement" in v)
+    lag = next(i for i, v in enumerate(flat) if "最滞后的指标" in v)
+    card = next(i for i, v in enumerate(flat) if 'class="rr-card"' in v)
+    assert strip < lag < card, flat[:20]
+
+
+def test_numbers_are_formatted_for_leaders(app):
+    """Progress as percent, never None/nan/-0.0, formal wording, no version footer."""
+    at = app(plan="demo-2021-2025", period="2024Q2").run()
+    text = all_text(at)
+    for bad in ("None", "nan", "-0.0", "拖后腿", " v9", "· v"):
+        assert bad not in text, bad
+    assert re.search(r"进度 \d+%", text)
+
+
+def test_status_icons_are_distinct():
+    icons = [v[2] for v in i18n.STATUS.values()]
+    assert len(set(icons)) == len(icons)
+    assert i18n.status_label("met") != i18n.status_label("achieved").replace("已", "")
+
+
+def test_final_view_lagging_regions_column_says_not_met(app):
+    at = app(plan="demo-2021-2025", period="2026Q3").run()
+    assert not at.exception
+    columns = [list(df.value.columns) for df in at.dataframe]
+    assert any("☒ 未达标" in cols for cols in columns), columns
+    assert not any("✖ 严重滞后" in cols for cols in columns), columns
+
+
+@pytest.mark.parametrize("param,value", [("region", "123456789012"), ("period", "2099Q9"),
+                                         ("plan", "no-such-plan")])
+def test_unknown_url_parameter_names_itself_then_shows_the_default(app, param, value):
+    at = app(**{param: value}).run()
+    assert not at.exception
+    notices = [w.value for w in at.warning if param in w.value]
+    assert notices and value in notices[0], [w.value for w in at.warning]
+    assert at.title[0].value == "总览"
+    assert len(at.markdown) > 3   # the default view follows
+
+
+def test_english_overview_has_no_chinese_but_names(app, demo_store):
+    at = app(plan="demo-2021-2025", period="2024Q2", lang="en").run()
+    assert not at.exception
+    names = {r.name for r in demo_store.hierarchy.by_code.values()} | {p.name_zh for p in demo_store.catalog.plans.values()}
+    text = all_text(at)
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, "")
+    text = re.sub(r"<[^>]+>", "", text)
+    assert not re.search(r"[\u4e00-\u9fff]", text), re.findall(r".{0,20}[\u4e00-\u9fff]+.{0,20}", text)[:5]
+
+
+def test_quarter_and_time_labels():
+    assert i18n.period_label("2023Q3") == "2023年三季度"
+    assert i18n.period_label("2023Q3", "en") == "2023 Q3"
+    assert i18n.local_time("2026-11-22T06:05:00+00:00") == "2026年11月22日 14:05"
+    assert i18n.number(-0.04, 1) == "0.0"
+    assert i18n.percent(0.42) == "42%"

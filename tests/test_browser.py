@@ -257,6 +257,124 @@ def test_language_switch_keeps_selection(server, page: Page):
     problems = []
     if any(CJK.search(v) for v in values):
         problems.append(f"Chinese left in the English sidebar: {values}")
-    if "2024Q2" not in caption:
+    if "2024 Q2" not in caption:   # the quarter in the UI language
         problems.append(f"the quarter was lost on the page change: {caption!r}")
     assert not problems, "; ".join(problems)
+
+
+# -- leadership pages (#7): dark system theme, kiosk-clean, heatmap click, phone first screen --------
+CONTRAST_JS = """() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const blend = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat([1]);
+  const background = (el) => {   // composite the ancestors' backgrounds from the root down
+    const chain = []; for (let e = el; e; e = e.parentElement) chain.push(e);
+    let bg = [255, 255, 255, 1];
+    for (const e of chain.reverse()) { const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) bg = blend(c, bg); }
+    return bg; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const bad = [];
+  const roots = document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebar"]');
+  for (const root of roots) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const text = n.textContent.trim(); const el = n.parentElement;
+      if (!text || !el || el.closest('svg, script, style, [aria-hidden="true"]')) continue;
+      const box = el.getBoundingClientRect(); if (box.width === 0 || box.height === 0) continue;
+      const st = getComputedStyle(el); if (st.visibility === 'hidden' || Number(st.opacity) === 0) continue;
+      const fg = parse(st.color); const bg = background(el);
+      const r = ratio(blend(fg, bg), bg);
+      if (r < 4.5) bad.push([text.slice(0, 30), st.color, 'rgb(' + bg.slice(0, 3).map(Math.round) + ')', r.toFixed(2)]);
+    }
+  }
+  // chart text: SVG fill against the chart's white paper
+  for (const t of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot svg text')) {
+    const text = t.textContent.trim(); if (!text) continue;
+    const fill = parse(getComputedStyle(t).fill); if (!fill) continue;
+    const r = ratio(blend(fill, [255, 255, 255, 1]), [255, 255, 255, 1]);
+    if (r < 4.5 && !t.closest('.heatmaplayer, .barlayer')) bad.push(['chart: ' + text.slice(0, 30), getComputedStyle(t).fill, 'paper', r.toFixed(2)]);
+  }
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("path", ["/?" + QUERY, f"/indicator?{QUERY}&indicator=road_good_rate", "/compare?" + QUERY])
+def test_dark_system_theme_keeps_text_contrast(server, chromium, path):
+    """A leader whose system theme is dark: every text of the page and its charts ≥ 4.5:1."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN", color_scheme="dark")
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    try:
+        page.goto(server + path)
+        expect(_main(page).get_by_role("heading").first).to_be_visible()
+        _wait_idle(page)
+        page.wait_for_timeout(500)
+        bad = page.evaluate(CONTRAST_JS)
+        name = path.split("?")[0].strip("/") or "overview"
+        _screenshot(page, f"dark_{name}.png")
+        assert not bad, f"text below 4.5:1 contrast in dark system theme on {path}: {bad[:12]}"
+    finally:
+        context.close()
+
+
+def test_no_request_leaves_the_server_and_no_developer_menu(server, page: Page):
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url)
+            if not r.url.startswith((server, "data:", "blob:")) else None)
+    for path in ("/?" + QUERY, f"/indicator?{QUERY}&indicator=road_good_rate", "/compare?" + QUERY):
+        page.goto(server + path)
+        expect(_main(page).get_by_role("heading").first).to_be_visible()
+        _wait_idle(page)
+        page.wait_for_timeout(300)
+    assert not outside, f"requests outside the server: {outside}"
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)
+    icon = page.evaluate("() => document.querySelector('link[rel~=\"icon\"]')?.href || ''")
+    assert icon.startswith(server), f"favicon not served locally: {icon!r}"
+
+
+def test_heatmap_click_opens_that_regions_indicator(server, page: Page):
+    page.goto(f"{server}/compare?{QUERY}")
+    main = _main(page)
+    plot = main.locator(".js-plotly-plot").first
+    # a busy 2-core machine took 50 s to draw it once: wait for the drawing, not a fixed time
+    expect(plot.locator(".cartesianlayer .subplot").first).to_be_attached(timeout=120_000)
+    _wait_idle(page)
+    box = plot.locator(".nsewdrag").first.bounding_box()
+    cols, rows = 8, page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].y.length")
+    # the first sub-region (column 0), the first indicator row
+    x, y = box["x"] + box["width"] / cols / 2, box["y"] + box["height"] / rows / 2
+    page.mouse.move(x, y)         # plotly reports a click on the point under the hover
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    expect(main.get_by_role("heading", name="指标详情")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]indicator=[a-z_0-9]+"))
+    expect(page).to_have_url(re.compile(rf"[?&]region={TOWNSHIP_CODE}(&|$)"))
+    expect(_caption(page)).to_contain_text(TOWNSHIP)
+
+
+TOP_JS = """e => e.getBoundingClientRect().top
+  + document.querySelector('[data-testid="stMain"]').scrollTop"""
+
+
+def test_phone_first_screen_shows_status_then_lagging(server, chromium):
+    """On a 390 px phone the status counts and the lagging lists come before the cards."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                   is_mobile=True, has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    try:
+        _open_overview(page, server, QUERY)
+        main = _main(page)
+        top = lambda loc: loc.first.evaluate(TOP_JS)  # noqa: E731
+        strip = top(_status_strip(page))
+        lagging = top(main.get_by_role("heading", name="最滞后的指标"))
+        regions = top(main.get_by_role("heading", name="进度滞后的下级地区"))
+        card = top(main.locator(".rr-card"))
+        assert strip < lagging < regions < card, (strip, lagging, regions, card)
+        assert lagging < 1500, f"the lagging list starts {lagging:.0f} px down on a phone"
+        _screenshot(page, "overview_phone_first_screen.png")
+    finally:
+        context.close()
