@@ -50,6 +50,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_ingest(args) -> int:
+    from metrics.i18n import status_label
     from metrics.ingest import dryrun, publish
     data = _read_file(args.file)
     if data is None:
@@ -82,7 +83,7 @@ def cmd_ingest(args) -> int:
     _print_issues(out["errors"], "错误")
     _print_issues(out["warnings"], "警告")
     for m in summary.status_moves.itertuples():
-        print(f"  状态变化 {m.region} {m.indicator}：{m.before} → {m.after}")
+        print(f"  状态变化 {m.region} {m.indicator}：{status_label(m.before, args.lang)} → {status_label(m.after, args.lang)}")
     if "snapshot" in out:
         print(f"已发布：数据版本 {out['snapshot']}")
     elif "refused" in out:

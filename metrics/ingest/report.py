@@ -48,10 +48,10 @@ def fill(template: str, n: int, **values) -> pd.Series:
     return out
 
 
-def issues(code: str, *, row, column, sheet="", **values) -> pd.DataFrame:
+def issues(code: str, *, row, column, sheet="", key: str | None = None, **values) -> pd.DataFrame:
     """Findings of one code: ``row`` (list-like) and ``column``/``sheet``/message values (Series or scalar)."""
     n = len(row)
-    zh, en = TEXT[f"msg_{code}"]
+    zh, en = TEXT[key or f"msg_{code}"]
     frame = pd.DataFrame({
         "sheet": _as_text(sheet, n) if isinstance(sheet, pd.Series) else [sheet] * n,
         "row": np.asarray(row, dtype=np.int64),

@@ -20,6 +20,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "msg_rate_out_of_range": ("比率 {value} 超出 0–100 的范围", "Rate {value} is outside 0–100"),
     "msg_numerator_exceeds_denominator": ("{value} 大于同一地区同一季度的「{other}」",
                                           "{value} exceeds “{other}” for the same region and quarter"),
+    "msg_denominator_below_numerator": ("{value} 小于同一地区同一季度已发布的「{other}」",
+                                        "{value} is below the published “{other}” for the same region and quarter"),
     "msg_duplicate_row": ("与第 {first} 行重复（同一地区、数据项、季度）",
                           "Duplicates row {first} (same region, element and quarter)"),
     "msg_missing_column": ("缺少列「{value}」", "Missing column “{value}”"),

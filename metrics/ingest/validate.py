@@ -195,37 +195,72 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     ok = ~bad
     good = facts[ok]
     pairs = ratio_pairs(cat)
+    current = _lookup_current(rules, good, pairs)
     if len(good) and len(pairs):
-        num = good.merge(pairs, left_on="element_code", right_on="num").merge(
-            good[["region_code", "period", "element_code", "value"]].rename(
-                columns={"element_code": "den", "value": "den_value"}), on=["region_code", "period", "den"])
-        over = num[num["value"] > num["den_value"] * (1 + 1e-9) + 1e-9]
-        if len(over):
-            names = {e.code: e.name_zh for e in cat.elements.values()}
-            errors.append(rp.issues("numerator_exceeds_denominator", row=over["row"], column=over["column"],
-                                    sheet=over["sheet"], value=over["value"], other=over["den"].map(names)))
-            idx = good.reset_index().merge(over[["row", "sheet", "column"]], on=["row", "sheet", "column"])["index"]
-            ok[v.index.get_indexer(idx)] = False
+        for frame, labels in _ratio_errors(good, current, pairs, cat):
+            errors.append(frame)
+            ok[v.index.get_indexer(labels)] = False
 
     report.errors = rp.concat_issues(errors)
     report.facts = facts[ok].reset_index(drop=True)
+    report.current = current
     if report.errors.empty and len(report.facts):
-        warnings += _warnings(report, rules)
+        warnings += _warnings(report, current, rules)
     report.warnings = rp.concat_issues(warnings)
     return report
 
 
-def _warnings(report: rp.Report, rules: Rules) -> list[pd.DataFrame]:
+def _partner_keys(good: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    num_side = good.merge(pairs, left_on="element_code", right_on="num")[["region_code", "den", "period"]]
+    den_side = good.merge(pairs, left_on="element_code", right_on="den")[["region_code", "num", "period"]]
+    return pd.concat([num_side.rename(columns={"den": "element_code"}),
+                      den_side.rename(columns={"num": "element_code"})], ignore_index=True)[KEY]
+
+
+def _lookup_current(rules: Rules, good: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Current store values of the file's keys, last quarter's keys and ratio partners (one call)."""
+    prev_of = {p: periods.shift(p, -1) for p in good["period"].unique()}
+    keys = pd.concat([good[KEY], good[KEY].assign(period=good["period"].map(prev_of)), _partner_keys(good, pairs)],
+                     ignore_index=True).drop_duplicates()
+    if rules.current_values is None or keys.empty:
+        return keys.assign(value=np.nan)
+    return rules.current_values(keys)[KEY + ["value"]]
+
+
+def _ratio_errors(good: pd.DataFrame, current: pd.DataFrame, pairs: pd.DataFrame, cat: Catalog):
+    """The part cannot exceed the whole: numerator vs denominator, in the file or already published."""
+    names = {e.code: e.name_zh for e in cat.elements.values()}
+    labelled = good.reset_index()
+    in_file = good[KEY + ["value"]]
+    stored = current.rename(columns={"value": "stored"})
+    num = labelled.merge(pairs, left_on="element_code", right_on="num")
+    num = num.merge(in_file.rename(columns={"element_code": "den", "value": "den_file"}),
+                    on=["region_code", "period", "den"], how="left").merge(
+        stored.rename(columns={"element_code": "den", "stored": "den_stored"}), on=["region_code", "period", "den"],
+        how="left")
+    den_value = num["den_file"].fillna(num["den_stored"])
+    over = num[(num["value"] > den_value * (1 + 1e-9) + 1e-9).to_numpy()]
+    if len(over):
+        other = over["den"].map(names) + np.where(over["den_file"].isna(), "（已发布）", "")
+        yield (rp.issues("numerator_exceeds_denominator", row=over["row"], column=over["column"], sheet=over["sheet"],
+                         value=over["value"], other=other), over["index"])
+    den = labelled.merge(pairs, left_on="element_code", right_on="den")
+    den = den.merge(in_file.rename(columns={"element_code": "num", "value": "num_file"}),
+                    on=["region_code", "period", "num"], how="left").merge(
+        stored.rename(columns={"element_code": "num", "stored": "num_stored"}), on=["region_code", "period", "num"],
+        how="left")
+    under = den[(den["num_file"].isna() & (den["num_stored"] > den["value"] * (1 + 1e-9) + 1e-9)).to_numpy()]
+    if len(under):
+        yield (rp.issues("numerator_exceeds_denominator", row=under["row"], column=under["column"],
+                         sheet=under["sheet"], key="msg_denominator_below_numerator", value=under["value"],
+                         other=under["num"].map(names)), under["index"])
+
+
+def _warnings(report: rp.Report, current: pd.DataFrame, rules: Rules) -> list[pd.DataFrame]:
     """large_change and decreasing_cumulative against last quarter (in the file, else in the store)."""
     cat, facts = rules.catalog, report.facts
     prev_of = {p: periods.shift(p, -1) for p in facts["period"].unique()}
     prev_keys = facts[KEY].assign(period=facts["period"].map(prev_of))
-    keys = pd.concat([facts[KEY], prev_keys], ignore_index=True).drop_duplicates()
-    if rules.current_values is not None:
-        current = rules.current_values(keys)[KEY + ["value"]]
-    else:
-        current = keys.assign(value=np.nan)
-    report.current = current
     in_file = facts[KEY + ["value"]]
     prev = prev_keys.merge(in_file, on=KEY, how="left").merge(
         current.rename(columns={"value": "stored"}), on=KEY, how="left")
