@@ -53,11 +53,15 @@ class Summary:
 
 def compare(store: Store, report: Report) -> pd.DataFrame:
     """The report's facts with ``old`` (current value or NaN) and ``kind`` new/changed/unchanged."""
-    facts = report.facts
-    current = report.current if report.current is not None else adapter.current_values(store, facts[KEY])
-    merged = facts.merge(current[KEY + ["value"]].rename(columns={"value": "old"}), on=KEY, how="left")
-    old, new = merged["old"].to_numpy(dtype=float), merged["value"].to_numpy(dtype=float)
+    from metrics.ingest.validate import lookup
+    merged = report.facts.copy()
+    if report.current is not None:
+        old = lookup(merged["key"].to_numpy(), report.current)
+    else:
+        old = adapter.current_values(store, merged[KEY])["value"].to_numpy(dtype=float)
+    new = merged["value"].to_numpy(dtype=float)
     same = np.isclose(old, new, rtol=TOLERANCE, atol=TOLERANCE)
+    merged["old"] = old
     merged["kind"] = np.where(np.isnan(old), "new", np.where(same, "unchanged", "changed"))
     return merged
 

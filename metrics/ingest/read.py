@@ -21,7 +21,7 @@ from metrics.catalog import Catalog
 
 XLSX_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")   # xlsx (zip) and legacy xls
 HEADER_SCAN_ROWS = 10
-TOTALS = re.compile(r"合计|总计|小计|^\s*total\s*$", re.IGNORECASE)
+TOTALS_WORDS = ("合计", "总计", "小计")
 
 # header aliases, compared after ``norm_header``
 REGION_CODE = {"region_code", "区划代码", "地区代码", "行政区划代码", "统计用区划代码", "代码", "code"}
@@ -141,6 +141,14 @@ def read_sheets(data: bytes) -> list[Sheet]:
     return [Sheet("", read_csv_text(text))]
 
 
+def is_totals_label(cells: pd.Series) -> np.ndarray:
+    """合计/总计/小计 anywhere in the cell, or the cell is "total" (plain substring kernels, no regex)."""
+    hit = np.zeros(len(cells), dtype=bool)
+    for word in TOTALS_WORDS:
+        hit |= cells.str.contains(word, regex=False).fillna(False).to_numpy(dtype=bool)
+    return hit | (cells.str.strip().str.lower() == "total").fillna(False).to_numpy(dtype=bool)
+
+
 # -- layout ------------------------------------------------------------------------------------
 class ElementMatcher:
     """Element by code, Chinese or English name, with or without its unit in brackets."""
@@ -214,7 +222,7 @@ def to_long(sheets: list[Sheet], catalog: Catalog) -> RawUpload:
         key_cols = [c for c in (code_col, name_col) if c is not None]
         is_total = np.zeros(len(body), dtype=bool)
         for c in key_cols + [j for j in range(min(2, len(header))) if j not in key_cols]:
-            is_total |= body[c].str.contains(TOTALS, na=False).to_numpy()
+            is_total |= is_totals_label(body[c])
         if is_total.any():
             tcol = key_cols[0]
             totals.append(pd.DataFrame({"sheet": sheet.name, "row": excel_row[is_total].to_numpy(),

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from metrics import periods
 from metrics.catalog import Catalog, Element
@@ -25,7 +27,7 @@ from metrics.regions import Hierarchy
 
 KEY = ["region_code", "element_code", "period"]
 CurrentValues = Callable[[pd.DataFrame], pd.DataFrame]   # keys -> keys + value
-_NUM_STRIP = re.compile(r"[\s,_']")
+_NUM_STRIP = r"[\s,_']"
 
 
 @dataclass
@@ -100,13 +102,13 @@ def _parse_period(raw: str) -> tuple[str | None, str | None]:
 def parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Text → (value, had %, parsed ok): ``1,234``, ``85%``, full-width ``８５``, spaces."""
     s = raw.astype(str)
-    wide = ~s.str.isascii()
+    wide = ~s.str.isascii().to_numpy(dtype=bool)
     if wide.any():
         s = s.where(~wide, s[wide].str.normalize("NFKC"))
-    s = s.str.replace(_NUM_STRIP, "", regex=True)
-    pct = s.str.endswith("%").to_numpy(dtype=bool)
-    s = s.str.removesuffix("%")
-    value = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    arr = pc.replace_substring_regex(pa.array(s.to_numpy(dtype=object), type=pa.string()), _NUM_STRIP, "")
+    pct = pc.ends_with(arr, "%").to_numpy(zero_copy_only=False).astype(bool)
+    arr = pc.replace_substring_regex(arr, "%$", "")
+    value = pd.to_numeric(pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object), errors="coerce").to_numpy(dtype=float)
     return value, pct, np.isfinite(value)
 
 
@@ -169,37 +171,44 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     flag("future_period", (period_s > last).to_numpy() & (period_err != "bad_period"), period_column, value=period_s)
     flag("period_locked", period_s.isin(rules.locked).to_numpy(), period_column, value=period_s)
 
-    el_series = pd.Series(element, index=v.index)
-    percent = el_series.map({e.code: e.percent for e in cat.elements.values()}).fillna(False).to_numpy(dtype=bool)
-    lo = el_series.map({e.code: bounds(e)[0] for e in cat.elements.values()}).to_numpy(dtype=float)
-    hi = el_series.map({e.code: bounds(e)[1] for e in cat.elements.values()}).to_numpy(dtype=float)
+    el_series = pd.Series(element, index=v.index, dtype=object)
+    percent = _by_element(el_series, {e.code: e.percent for e in cat.elements.values()}).astype(bool)
+    nan = float("nan")
+    lo = _by_element(el_series, {e.code: (bounds(e)[0] if bounds(e)[0] is not None else nan)
+                                 for e in cat.elements.values()}, nan).astype(float)
+    hi = _by_element(el_series, {e.code: (bounds(e)[1] if bounds(e)[1] is not None else nan)
+                                 for e in cat.elements.values()}, nan).astype(float)
     flag("not_a_number", ~parsed | (pct & ~percent & (element_err != "unknown_element")), v["column"], value=v["value"])
     with np.errstate(invalid="ignore"):
         flag("rate_out_of_range", parsed & percent & ((value < lo) | (value > hi)), v["column"], value=v["value"])
         flag("negative_value", parsed & ~percent & (value < lo), v["column"], value=v["value"])
 
-    facts = pd.DataFrame({"region_code": region, "element_code": element, "period": period, "value": value,
-                          "row": v["row"].to_numpy(), "sheet": v["sheet"].to_numpy(), "column": v["column"].to_numpy()})
-    resolved = pd.Series((region_err == None) & (element_err == None) & (period_err == None), index=v.index)  # noqa: E711
-    dup = facts[resolved.to_numpy()].duplicated(KEY, keep=False)
+    coder = KeyCoder(rules.hierarchy, cat)
+    resolved = (region_err == None) & (element_err == None) & (period_err == None)  # noqa: E711
+    keys = np.where(resolved, coder.encode(region, element, period), -1)
+    facts = pd.DataFrame({"region_code": _obj(region), "element_code": _obj(element), "period": _obj(period),
+                          "value": value, "row": v["row"].to_numpy(), "sheet": _obj(v["sheet"]),
+                          "column": _obj(v["column"]), "key": keys})
+    rk = pd.Series(keys[resolved])
+    dup = rk.duplicated(keep=False).to_numpy()
     if dup.any():
-        d = facts[resolved.to_numpy()][dup.to_numpy()]
-        first = d.groupby(KEY, sort=False)["row"].transform("min")
-        later = (d["row"] != first).to_numpy() | d.duplicated(KEY + ["row"]).to_numpy()
+        rows = v["row"].to_numpy()[resolved][dup]
+        first = pd.Series(rows).groupby(rk[dup].to_numpy()).transform("min").to_numpy()
+        later = (rows != first) | pd.Series(rk[dup].to_numpy() * 10_000_000 + rows).duplicated().to_numpy()
         mask = np.zeros(len(v), dtype=bool)
-        mask[np.flatnonzero(resolved.to_numpy())[np.flatnonzero(dup.to_numpy())[later]]] = True
-        first_of = pd.Series(np.nan, index=v.index)
-        first_of[mask] = first[later].to_numpy()
-        flag("duplicate_row", mask, v["column"], first=first_of.astype("Int64").astype(str))
+        mask[np.flatnonzero(resolved)[np.flatnonzero(dup)[later]]] = True
+        first_of = pd.Series("", index=v.index, dtype=object)
+        first_of[mask] = first[later].astype(str)
+        flag("duplicate_row", mask, v["column"], first=first_of)
 
     ok = ~bad
     good = facts[ok]
-    pairs = ratio_pairs(cat)
-    current = _lookup_current(rules, good, pairs)
-    if len(good) and len(pairs):
-        for frame, labels in _ratio_errors(good, current, pairs, cat):
+    pairs = [(coder.element_id[a], coder.element_id[b]) for a, b in ratio_pairs(cat).itertuples(index=False)]
+    current = _lookup_current(rules, coder, good, pairs)
+    if len(good) and pairs:
+        for frame, positions in _ratio_errors(good, current, pairs, coder, cat):
             errors.append(frame)
-            ok[v.index.get_indexer(labels)] = False
+            ok[np.flatnonzero(ok)[positions]] = False
 
     report.errors = rp.concat_issues(errors)
     report.facts = facts[ok].reset_index(drop=True)
@@ -210,64 +219,112 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     return report
 
 
-def _partner_keys(good: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    num_side = good.merge(pairs, left_on="element_code", right_on="num")[["region_code", "den", "period"]]
-    den_side = good.merge(pairs, left_on="element_code", right_on="den")[["region_code", "num", "period"]]
-    return pd.concat([num_side.rename(columns={"den": "element_code"}),
-                      den_side.rename(columns={"num": "element_code"})], ignore_index=True)[KEY]
+class KeyCoder:
+    """(region, element, quarter) as one int64, so cross-row look-ups are integer hash look-ups:
+    ``(region_id * n_elements + element_id) * 4096 + quarter_id`` (quarter_id counts from 1900Q1)."""
+
+    P = 4096
+    BASE = 1900 * 4
+
+    def __init__(self, hierarchy: Hierarchy, catalog: Catalog):
+        self.regions = np.array(list(hierarchy.by_code), dtype=object)
+        self.elements = np.array(list(catalog.elements), dtype=object)
+        self.region_index = pd.Index(self.regions)
+        self.element_index = pd.Index(self.elements)
+        self.element_id = {c: i for i, c in enumerate(self.elements)}
+        self.n_el = len(self.elements)
+
+    def encode(self, region, element, period) -> np.ndarray:
+        ri = self.region_index.get_indexer(pd.Index(region, dtype=object))
+        ei = self.element_index.get_indexer(pd.Index(element, dtype=object))
+        idx, uniq = pd.factorize(pd.Series(period, dtype=object), use_na_sentinel=False)
+        pids = np.array([periods.to_index(p) - self.BASE if isinstance(p, str) else -1 for p in uniq] + [-1],
+                        dtype=np.int64)
+        pi = pids[idx]
+        out = (ri.astype(np.int64) * self.n_el + ei) * self.P + pi
+        return np.where((ri >= 0) & (ei >= 0) & (pi >= 0), out, -1)
+
+    def decode(self, keys: np.ndarray) -> pd.DataFrame:
+        keys = np.asarray(keys, dtype=np.int64)
+        pi, rest = keys % self.P, keys // self.P
+        uniq, inv = np.unique(pi, return_inverse=True)
+        labels = np.array([periods.from_index(int(p) + self.BASE) for p in uniq], dtype=object)
+        return pd.DataFrame({"region_code": _obj(self.regions[rest // self.n_el]),
+                             "element_code": _obj(self.elements[rest % self.n_el]), "period": _obj(labels[inv])})
+
+    def element_delta(self, a: int, b: int) -> int:
+        return (b - a) * self.P
 
 
-def _lookup_current(rules: Rules, good: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+def lookup(keys: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+    """Values of ``table`` (columns key, value; keys unique) at ``keys``, NaN where absent."""
+    if table.empty:
+        return np.full(len(keys), np.nan)
+    pos = pd.Index(table["key"].to_numpy()).get_indexer(keys)
+    vals = table["value"].to_numpy(dtype=float)
+    return np.where(pos >= 0, vals[np.maximum(pos, 0)], np.nan)
+
+
+def _lookup_current(rules: Rules, coder: KeyCoder, good: pd.DataFrame, pairs: list[tuple[int, int]]) -> pd.DataFrame:
     """Current store values of the file's keys, last quarter's keys and ratio partners (one call)."""
-    prev_of = {p: periods.shift(p, -1) for p in good["period"].unique()}
-    keys = pd.concat([good[KEY], good[KEY].assign(period=good["period"].map(prev_of)), _partner_keys(good, pairs)],
-                     ignore_index=True).drop_duplicates()
-    if rules.current_values is None or keys.empty:
-        return keys.assign(value=np.nan)
-    return rules.current_values(keys)[KEY + ["value"]]
+    gk = good["key"].to_numpy()
+    eid = (gk // coder.P) % coder.n_el
+    parts = [gk, gk - 1]
+    for num, den in pairs:
+        parts.append(gk[eid == num] + coder.element_delta(num, den))
+        parts.append(gk[eid == den] + coder.element_delta(den, num))
+    needed = pd.unique(np.concatenate(parts)) if len(gk) else np.array([], dtype=np.int64)
+    frame = coder.decode(needed)
+    if rules.current_values is None or frame.empty:
+        return frame.assign(value=np.nan, key=needed)
+    got = rules.current_values(frame)
+    got = got[got["value"].notna()]
+    return pd.DataFrame({"key": coder.encode(got["region_code"].to_numpy(), got["element_code"].to_numpy(),
+                                             got["period"].to_numpy()), "value": got["value"].to_numpy(dtype=float)})
 
 
-def _ratio_errors(good: pd.DataFrame, current: pd.DataFrame, pairs: pd.DataFrame, cat: Catalog):
+def _ratio_errors(good: pd.DataFrame, current: pd.DataFrame, pairs: list[tuple[int, int]], coder: KeyCoder,
+                  cat: Catalog):
     """The part cannot exceed the whole: numerator vs denominator, in the file or already published."""
     names = {e.code: e.name_zh for e in cat.elements.values()}
-    labelled = good.reset_index()
-    in_file = good[KEY + ["value"]]
-    stored = current.rename(columns={"value": "stored"})
-    num = labelled.merge(pairs, left_on="element_code", right_on="num")
-    num = num.merge(in_file.rename(columns={"element_code": "den", "value": "den_file"}),
-                    on=["region_code", "period", "den"], how="left").merge(
-        stored.rename(columns={"element_code": "den", "stored": "den_stored"}), on=["region_code", "period", "den"],
-        how="left")
-    den_value = num["den_file"].fillna(num["den_stored"])
-    over = num[(num["value"] > den_value * (1 + 1e-9) + 1e-9).to_numpy()]
-    if len(over):
-        other = over["den"].map(names) + np.where(over["den_file"].isna(), "（已发布）", "")
-        yield (rp.issues("numerator_exceeds_denominator", row=over["row"], column=over["column"], sheet=over["sheet"],
-                         value=over["value"], other=other), over["index"])
-    den = labelled.merge(pairs, left_on="element_code", right_on="den")
-    den = den.merge(in_file.rename(columns={"element_code": "num", "value": "num_file"}),
-                    on=["region_code", "period", "num"], how="left").merge(
-        stored.rename(columns={"element_code": "num", "stored": "num_stored"}), on=["region_code", "period", "num"],
-        how="left")
-    under = den[(den["num_file"].isna() & (den["num_stored"] > den["value"] * (1 + 1e-9) + 1e-9)).to_numpy()]
-    if len(under):
-        yield (rp.issues("numerator_exceeds_denominator", row=under["row"], column=under["column"],
-                         sheet=under["sheet"], key="msg_denominator_below_numerator", value=under["value"],
-                         other=under["num"].map(names)), under["index"])
+    gk, value = good["key"].to_numpy(), good["value"].to_numpy(dtype=float)
+    eid = (gk // coder.P) % coder.n_el
+    in_file = pd.DataFrame({"key": gk, "value": value})
+    for num, den in pairs:
+        pos = np.flatnonzero(eid == num)
+        if len(pos):
+            partner = gk[pos] + coder.element_delta(num, den)
+            from_file = lookup(partner, in_file)
+            whole = np.where(np.isnan(from_file), lookup(partner, current), from_file)
+            over = pos[value[pos] > whole * (1 + 1e-9) + 1e-9]
+            if len(over):
+                f = good.iloc[over]
+                stored = np.isnan(from_file[np.isin(pos, over)])
+                other = names[coder.elements[den]] + pd.Series(np.where(stored, "（已发布）", ""), index=f.index)
+                yield (rp.issues("numerator_exceeds_denominator", row=f["row"], column=f["column"], sheet=f["sheet"],
+                                 value=f["value"], other=other), over)
+        pos = np.flatnonzero(eid == den)
+        if len(pos):
+            partner = gk[pos] + coder.element_delta(den, num)
+            part_stored = np.where(np.isnan(lookup(partner, in_file)), lookup(partner, current), np.nan)
+            under = pos[part_stored > value[pos] * (1 + 1e-9) + 1e-9]
+            if len(under):
+                f = good.iloc[under]
+                yield (rp.issues("numerator_exceeds_denominator", row=f["row"], column=f["column"], sheet=f["sheet"],
+                                 key="msg_denominator_below_numerator", value=f["value"],
+                                 other=names[coder.elements[num]]), under)
 
 
 def _warnings(report: rp.Report, current: pd.DataFrame, rules: Rules) -> list[pd.DataFrame]:
     """large_change and decreasing_cumulative against last quarter (in the file, else in the store)."""
     cat, facts = rules.catalog, report.facts
-    prev_of = {p: periods.shift(p, -1) for p in facts["period"].unique()}
-    prev_keys = facts[KEY].assign(period=facts["period"].map(prev_of))
-    in_file = facts[KEY + ["value"]]
-    prev = prev_keys.merge(in_file, on=KEY, how="left").merge(
-        current.rename(columns={"value": "stored"}), on=KEY, how="left")
-    prev_value = prev["value"].fillna(prev["stored"]).to_numpy(dtype=float)
+    keys = facts["key"].to_numpy()
+    in_file = facts[["key", "value"]]
+    from_file = lookup(keys - 1, in_file)
+    prev_value = np.where(np.isnan(from_file), lookup(keys - 1, current), from_file)
     value = facts["value"].to_numpy(dtype=float)
-    stock = facts["element_code"].map({e.code: e.temporal == "stock" for e in cat.elements.values()}).to_numpy(dtype=bool)
-    cumulative = facts["element_code"].map({e.code: e.cumulative for e in cat.elements.values()}).to_numpy(dtype=bool)
+    stock = _by_element(facts["element_code"], {e.code: e.temporal == "stock" for e in cat.elements.values()})
+    cumulative = _by_element(facts["element_code"], {e.code: e.cumulative for e in cat.elements.values()})
     out = []
     factor = float(rules.large_change_factor)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -280,3 +337,14 @@ def _warnings(report: rp.Report, current: pd.DataFrame, rules: Rules) -> list[pd
             out.append(rp.issues(code, row=f["row"], column=f["column"], sheet=f["sheet"],
                                  value=f["value"], other=pd.Series(prev_value[mask], index=f.index)))
     return out
+
+
+def _obj(values) -> pd.Series:
+    """Object-dtype strings: no conversion to Arrow strings for frames that only carry them."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+
+
+def _by_element(codes: pd.Series, table: dict, default=False) -> np.ndarray:
+    """``table[code]`` for every row, looked up once per distinct code."""
+    idx, uniq = pd.factorize(codes, use_na_sentinel=False)
+    return np.array([table.get(u, default) for u in uniq] + [default])[idx]
