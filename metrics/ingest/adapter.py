@@ -88,3 +88,27 @@ def rebuild(store: Store, user=None) -> None:
         return
     with fresh._locked():
         fresh._commit(fresh.manifest())
+
+
+def snapshots_frame(store: Store) -> pd.DataFrame:
+    """Snapshots with who/when/rows/comment/file and state, newest first."""
+    rows = [{"id": s.id, "created_at": s.created_at, "user": s.user, "rows": s.rows, "comment": s.comment,
+             "source_name": s.source_name, "retracted": bool(getattr(s, "retracted", False))}
+            for s in store.snapshots()]
+    frame = pd.DataFrame(rows, columns=["id", "created_at", "user", "rows", "comment", "source_name", "retracted"])
+    return frame.sort_values("id", ascending=False).reset_index(drop=True)
+
+
+def diff(store: Store, a: int, b: int) -> pd.DataFrame:
+    """Values that differ between snapshot ``a`` and snapshot ``b`` (region, element, period, a, b)."""
+    if hasattr(store, "diff"):
+        return store.diff(a, b)
+    import pyarrow.parquet as pq
+    by_id = {s.id: s for s in store.snapshots()}
+    frames = []
+    for sid in (a, b):
+        table = pq.read_table(store.dir / by_id[sid].file, columns=KEY + ["value"]).to_pandas()
+        frames.append(table.rename(columns={"value": f"value_{'a' if sid == a else 'b'}"}))
+    merged = frames[0].merge(frames[1], on=KEY, how="outer")
+    differs = ~np.isclose(merged["value_a"], merged["value_b"], equal_nan=True)
+    return merged[differs].reset_index(drop=True)
