@@ -1,18 +1,10 @@
 """The one seam between ingest and the store: what ingest asks of it, in one place.
 
 The store's API (``publish``, ``retract``, ``restore``, ``snapshots``, ``current_values``,
-``diff``, ``rebuild``, ``at``) is used directly where it exists; ``preview`` builds a
-throw-away read view of "the store plus these facts" for the dry run's status comparison.
+``diff``, ``rebuild``, ``at``) is used directly where it exists.
 """
 
 from __future__ import annotations
-
-import contextlib
-import json
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,31 +30,6 @@ def current_values(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
                FROM ingest_keys k LEFT JOIN facts f USING (region_code, element_code, period)""").df()
     finally:
         con.unregister("ingest_keys")
-
-
-@contextlib.contextmanager
-def preview(store: Store, facts: pd.DataFrame) -> Iterator[Store]:
-    """A read-only Store showing the current state with ``facts`` published on top (temporary)."""
-    from metrics import store as store_mod
-    tmp = Path(tempfile.mkdtemp(prefix="rrtt-preview-"))
-    try:
-        snap_file = tmp / "preview.parquet"
-        frame = facts[KEY + ["value"]].copy()
-        snaps = [s for s in store.snapshots() if not s.retracted]
-        next_id = max((s.id for s in store.snapshots()), default=0) + 1
-        store._write_snapshot(frame, next_id, snap_file)
-        files = [store.dir / s.file for s in snaps] + [snap_file]
-        store_mod.build_rollups(files, tmp / "rollup.duckdb", store.catalog, store.hierarchy)
-        (tmp / "manifest.json").write_text(json.dumps(
-            {"version": -next_id, "rollups": "rollup.duckdb",
-             "snapshots": [s.__dict__ for s in store.snapshots()]}), encoding="utf-8")
-        yield Store(tmp, catalog=store.catalog, hierarchy=store.hierarchy)
-    finally:
-        with Store._conn_lock:
-            con = Store._connections.pop(str(tmp / "rollup.duckdb"), None)
-        if con is not None:
-            con.close()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def publish(store: Store, facts: pd.DataFrame, *, user, comment: str, source_name: str, source_sha256: str):

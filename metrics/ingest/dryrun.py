@@ -15,6 +15,7 @@ import pandas as pd
 
 from metrics import paths, query
 from metrics.ingest import adapter, locks
+from metrics.ingest.preview import Overlay
 from metrics.ingest.report import Report
 from metrics.ingest.validate import KEY, Rules, validate_bytes
 from metrics.store import Store
@@ -112,8 +113,7 @@ def status_moves(store: Store, facts: pd.DataFrame, lang: str = "zh") -> pd.Data
     if not regions or not indicators:
         return pd.DataFrame(columns=columns)
     before = query.assess_many(store, regions, period, plan, indicators)
-    with adapter.preview(store, facts) as view:
-        after = query.assess_many(view, regions, period, plan, indicators)
+    after = query.assess_many(Overlay(store, facts), regions, period, plan, indicators)
     rows = []
     h = store.hierarchy
     for code in regions:
