@@ -44,7 +44,7 @@ def publish(store: Store, report: Report, *, user: User, comment: str, acknowled
     name = Path(report.source_name).name
     snap = adapter.publish(store, report.facts, user=user, comment=comment.strip(), source_name=name,
                            source_sha256=report.sha256)
-    audit.record(store.dir, user, "publish", snapshot=snap.id, file=name, sha256=report.sha256,
+    audit.record(store.dir, user, "ingest", snapshot=snap.id, file=name, sha256=report.sha256,
                  rows=int(len(report.facts)), comment=comment.strip(), warnings=int(len(report.warnings)),
                  **counts.counts())
     return snap
@@ -52,13 +52,9 @@ def publish(store: Store, report: Report, *, user: User, comment: str, acknowled
 
 def retract(store: Store, snapshot_id: int, *, user: User, comment: str | None = None):
     require(user, "analyst")
-    snap = adapter.retract(store, snapshot_id, user=user, comment=comment)
-    audit.record(store.dir, user, "retract", snapshot=snapshot_id, comment=comment)
-    return snap
+    return adapter.retract(store, snapshot_id, user=user, comment=comment)   # the store audits it
 
 
 def restore(store: Store, snapshot_id: int, *, user: User, comment: str | None = None):
     require(user, "analyst")
-    snap = adapter.restore(store, snapshot_id, user=user, comment=comment)
-    audit.record(store.dir, user, "restore", snapshot=snapshot_id, comment=comment)
-    return snap
+    return adapter.restore(store, snapshot_id, user=user, comment=comment)

@@ -53,13 +53,25 @@ class Store(ReadMixin):
     def __init__(self, data_dir: Path | str | None = None, catalog: Catalog | None = None,
                  hierarchy: Hierarchy | None = None, *, recover: bool = True):
         self.dir = paths.data_dir(data_dir)
-        self.catalog = catalog or default_catalog()
+        self.catalog = catalog
         self._hierarchy = hierarchy
         self._layout: Layout | None = None
         self.log = FactLog(self.dir / "log")
         self._manifest_cache: tuple | None = None
         if recover:
             self.start()
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog given, else the shipped one with this data directory's uploaded targets."""
+        if self._catalog is not None:
+            return self._catalog
+        from metrics.ingest.target_store import catalog_with_uploaded_targets
+        return catalog_with_uploaded_targets(self.dir, default_catalog())
+
+    @catalog.setter
+    def catalog(self, value: Catalog | None) -> None:
+        self._catalog = value
 
     # -- state ----------------------------------------------------------------------------------
     @property
