@@ -206,9 +206,10 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     pairs = [(coder.element_id[a], coder.element_id[b]) for a, b in ratio_pairs(cat).itertuples(index=False)]
     current = _lookup_current(rules, coder, good, pairs)
     if len(good) and pairs:
+        good_pos = np.flatnonzero(ok)
         for frame, positions in _ratio_errors(good, current, pairs, coder, cat):
             errors.append(frame)
-            ok[np.flatnonzero(ok)[positions]] = False
+            ok[good_pos[positions]] = False
 
     report.errors = rp.concat_issues(errors)
     report.facts = facts[ok].reset_index(drop=True)
