@@ -121,3 +121,34 @@ def test_targets_page_uploads_a_target_version(data_dir):
     assert any("已发布目标版本 1" in s.value for s in at.success)
     cat = targets.catalog_with_uploaded_targets(data_dir)
     assert any(t.region == "990121101000" and t.indicator == "road_good_rate" for t in cat.targets)
+
+
+def _asof_script():
+    import os
+
+    import pandas as pd
+    import streamlit as st
+
+    from metrics.store import Store
+    from pages.asof_ui import st_as_of_control
+    view = st_as_of_control(Store(os.environ["RRTT_DATA_DIR"]), "zh")
+    key = pd.DataFrame([("990121101201", "households", "2026Q3")], columns=["region_code", "element_code", "period"])
+    st.write(f"value={view.current_values(key)['value'][0]:.1f} version={view.version()}")
+
+
+def test_as_of_control_shows_an_earlier_snapshot(data_dir):
+    from metrics.ingest import dryrun, publish
+    store = Store(data_dir)
+    key = ("990121101201", "households", "2026Q3")
+    import pandas as pd
+    before = store.current_values(pd.DataFrame([key], columns=["region_code", "element_code", "period"]))["value"][0]
+    report = dryrun.check(store, f"region_code,element_code,period,value\n{','.join(key)},{before + 5}\n".encode(), "x.csv")
+    snap = publish.publish(store, report, user=User("a", "analyst"), comment="c", acknowledge_warnings=True)
+    at = AppTest.from_function(_asof_script, default_timeout=120).run()
+    assert not at.exception
+    assert f"value={before + 5:.1f}" in at.markdown[0].value
+    at.sidebar.radio(key="asof_mode").set_value("snapshot").run()
+    at.sidebar.selectbox(key="asof_snapshot").set_value(snap.id - 1).run()
+    assert not at.exception
+    assert f"value={before:.1f}" in at.markdown[0].value and "asof" in at.markdown[0].value
+    assert any(f"#{snap.id - 1}" in c.value for c in at.sidebar.caption)
