@@ -17,7 +17,7 @@ KEY = ["region_code", "element_code", "period"]
 def current_values(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
     """``keys`` (region_code, element_code, period) with the current value (NaN where none)."""
     keys = keys[KEY].reset_index(drop=True)
-    if keys.empty:
+    if keys.empty or store.is_empty():      # a first upload: nothing to look up
         return keys.assign(value=np.nan)
     return store.current_values(keys)
 

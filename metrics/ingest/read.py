@@ -144,9 +144,17 @@ def read_sheets(data: bytes) -> list[Sheet]:
 def is_totals_label(cells: pd.Series) -> np.ndarray:
     """合计/总计/小计 anywhere in the cell, or the cell is "total" (plain substring kernels, no regex)."""
     hit = np.zeros(len(cells), dtype=bool)
-    for word in TOTALS_WORDS:
-        hit |= cells.str.contains(word, regex=False).fillna(False).to_numpy(dtype=bool)
-    return hit | (cells.str.strip().str.lower() == "total").fillna(False).to_numpy(dtype=bool)
+    wide = np.flatnonzero(~cells.str.isascii().fillna(True).to_numpy(dtype=bool))
+    if len(wide):
+        sub = cells.iloc[wide]
+        found = np.zeros(len(wide), dtype=bool)
+        for word in TOTALS_WORDS:
+            found |= sub.str.contains(word, regex=False).fillna(False).to_numpy(dtype=bool)
+        hit[wide] = found
+    short = np.flatnonzero((cells.str.len() <= 9).fillna(False).to_numpy(dtype=bool))
+    if len(short):
+        hit[short] |= (cells.iloc[short].str.strip().str.lower() == "total").fillna(False).to_numpy(dtype=bool)
+    return hit
 
 
 # -- layout ------------------------------------------------------------------------------------
@@ -183,6 +191,15 @@ def _find_header(cells: pd.DataFrame) -> int | None:
         if roles & {"region_code", "region_name"}:
             return i
     return None
+
+
+def _repeat(value, n: int, index=None) -> pd.Series:
+    """A column of one label (object dtype: no Arrow string array of a million copies)."""
+    if isinstance(value, pd.Series):
+        return value.astype(object)
+    out = np.empty(n, dtype=object)
+    out[:] = value
+    return pd.Series(out, index=index, dtype=object) if index is not None else out
 
 
 def to_long(sheets: list[Sheet], catalog: Catalog) -> RawUpload:
@@ -244,13 +261,14 @@ def to_long(sheets: list[Sheet], catalog: Catalog) -> RawUpload:
         if "element" in roles and "value" in roles:
             layouts.add("long")
             e_col, v_col = roles.index("element"), roles.index("value")
-            frame = pd.DataFrame({"row": excel_row, "region": region, "region_column": region_column,
-                                  "element": body[e_col], "element_column": header[e_col],
-                                  "period": period, "period_column": period_label,
-                                  "value": body[v_col], "column": header[v_col]})
+            n = len(body)
+            frame = pd.DataFrame({"row": excel_row, "region": region, "region_column": _repeat(region_column, n),
+                                  "element": body[e_col], "element_column": _repeat(header[e_col], n),
+                                  "period": period, "period_column": _repeat(period_label, n),
+                                  "value": body[v_col], "column": _repeat(header[v_col], n)}, index=body.index)
             blank = frame["value"].str.strip() == ""
             ignored += int(blank.sum())
-            parts.append(frame[~blank].assign(sheet=sheet.name))
+            parts.append(frame[~blank].assign(sheet=_repeat(sheet.name, int((~blank).sum()), frame[~blank].index)))
             continue
         if "element" in roles or "value" in roles:
             missing.append((sheet.name, h + 1, "value 数值" if "element" in roles else "element_code 数据项"))

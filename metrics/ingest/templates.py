@@ -121,7 +121,7 @@ def long_csv(catalog: Catalog, hierarchy: Hierarchy, level: str | None = None, p
 
 def template(catalog: Catalog, hierarchy: Hierarchy, *, layout: str = "wide", fmt: str = "xlsx",
              level: str | None = None, parent: str | None = None, period: str | None = None) -> bytes:
-    """``layout`` wide|long in ``fmt`` xlsx|csv (wide CSV: the first pillar's sheet as CSV is not offered)."""
+    """``layout`` wide|long in ``fmt`` xlsx|csv (a wide CSV is one table with every element as a column)."""
     if layout == "wide" and fmt == "xlsx":
         return wide_xlsx(catalog, hierarchy, level, parent, period)
     if layout == "long" and fmt == "csv":

@@ -100,15 +100,22 @@ def _parse_period(raw: str) -> tuple[str | None, str | None]:
 
 
 def parse_numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Text → (value, had %, parsed ok): ``1,234``, ``85%``, full-width ``８５``, spaces."""
-    s = raw.astype(str)
-    wide = ~s.str.isascii().to_numpy(dtype=bool)
-    if wide.any():
-        s = s.where(~wide, s[wide].str.normalize("NFKC"))
-    arr = pc.replace_substring_regex(pa.array(s.to_numpy(dtype=object), type=pa.string()), _NUM_STRIP, "")
-    pct = pc.ends_with(arr, "%").to_numpy(zero_copy_only=False).astype(bool)
-    arr = pc.replace_substring_regex(arr, "%$", "")
-    value = pd.to_numeric(pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object), errors="coerce").to_numpy(dtype=float)
+    """Text → (value, had %, parsed ok): ``1,234``, ``85%``, full-width ``８５``, spaces.
+
+    Plain numbers parse directly; only the cells that do not are normalised and cleaned."""
+    value = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, copy=True)
+    pct = np.zeros(len(raw), dtype=bool)
+    todo = np.flatnonzero(np.isnan(value))
+    if len(todo):
+        s = raw.iloc[todo].astype(str)
+        wide = ~s.str.isascii().to_numpy(dtype=bool)
+        if wide.any():
+            s = s.where(~wide, s[wide].str.normalize("NFKC"))
+        arr = pc.replace_substring_regex(pa.array(s.to_numpy(dtype=object), type=pa.string()), _NUM_STRIP, "")
+        pct[todo] = pc.ends_with(arr, "%").to_numpy(zero_copy_only=False).astype(bool)
+        arr = pc.replace_substring_regex(arr, "%$", "")
+        value[todo] = pd.to_numeric(pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object),
+                                    errors="coerce").to_numpy(dtype=float)
     return value, pct, np.isfinite(value)
 
 
@@ -167,7 +174,7 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     period_column = v["period_column"]
     flag("bad_period", period_err == "bad_period", period_column, value=v["period"])
     last = rules.last_period or periods.last_complete_quarter()
-    period_s = pd.Series(period, index=v.index)
+    period_s = pd.Series(period, index=v.index, dtype=object)
     flag("future_period", (period_s > last).to_numpy() & (period_err != "bad_period"), period_column, value=period_s)
     flag("period_locked", period_s.isin(rules.locked).to_numpy(), period_column, value=period_s)
 
@@ -257,18 +264,35 @@ class KeyCoder:
         return (b - a) * self.P
 
 
-def lookup(keys: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+class KeyTable:
+    """Values by int64 key (keys unique), sorted once; look-ups are a vectorised binary search."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray):
+        order = np.argsort(keys, kind="stable")
+        self.keys = np.asarray(keys, dtype=np.int64)[order]
+        self.values = np.asarray(values, dtype=float)[order]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> KeyTable:
+        return cls(frame["key"].to_numpy(dtype=np.int64), frame["value"].to_numpy(dtype=float))
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        if not len(self.keys):
+            return np.full(len(keys), np.nan)
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[pos] == keys, self.values[pos], np.nan)
+
+
+def lookup(keys: np.ndarray, table: pd.DataFrame | KeyTable) -> np.ndarray:
     """Values of ``table`` (columns key, value; keys unique) at ``keys``, NaN where absent."""
-    if table.empty:
-        return np.full(len(keys), np.nan)
-    pos = pd.Index(table["key"].to_numpy()).get_indexer(keys)
-    vals = table["value"].to_numpy(dtype=float)
-    return np.where(pos >= 0, vals[np.maximum(pos, 0)], np.nan)
+    return (table if isinstance(table, KeyTable) else KeyTable.of(table)).get(np.asarray(keys, dtype=np.int64))
 
 
 def _lookup_current(rules: Rules, coder: KeyCoder, good: pd.DataFrame, pairs: list[tuple[int, int]]) -> pd.DataFrame:
     """Current store values of the file's keys, last quarter's keys and ratio partners (one call)."""
     gk = good["key"].to_numpy()
+    if rules.current_values is None:
+        return pd.DataFrame({"key": np.array([], dtype=np.int64), "value": np.array([], dtype=float)})
     eid = (gk // coder.P) % coder.n_el
     parts = [gk, gk - 1]
     for num, den in pairs:
@@ -290,7 +314,7 @@ def _ratio_errors(good: pd.DataFrame, current: pd.DataFrame, pairs: list[tuple[i
     names = {e.code: e.name_zh for e in cat.elements.values()}
     gk, value = good["key"].to_numpy(), good["value"].to_numpy(dtype=float)
     eid = (gk // coder.P) % coder.n_el
-    in_file = pd.DataFrame({"key": gk, "value": value})
+    in_file, current = KeyTable(gk, value), KeyTable.of(current)
     for num, den in pairs:
         pos = np.flatnonzero(eid == num)
         if len(pos):
@@ -320,7 +344,7 @@ def _warnings(report: rp.Report, current: pd.DataFrame, rules: Rules) -> list[pd
     """large_change and decreasing_cumulative against last quarter (in the file, else in the store)."""
     cat, facts = rules.catalog, report.facts
     keys = facts["key"].to_numpy()
-    in_file = facts[["key", "value"]]
+    in_file, current = KeyTable.of(facts), KeyTable.of(current)
     from_file = lookup(keys - 1, in_file)
     prev_value = np.where(np.isnan(from_file), lookup(keys - 1, current), from_file)
     value = facts["value"].to_numpy(dtype=float)
@@ -347,5 +371,5 @@ def _obj(values) -> pd.Series:
 
 def _by_element(codes: pd.Series, table: dict, default=False) -> np.ndarray:
     """``table[code]`` for every row, looked up once per distinct code."""
-    idx, uniq = pd.factorize(codes, use_na_sentinel=False)
+    idx, uniq = pd.factorize(pd.Series(np.asarray(codes, dtype=object), dtype=object), use_na_sentinel=False)
     return np.array([table.get(u, default) for u in uniq] + [default])[idx]
