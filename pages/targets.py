@@ -40,6 +40,12 @@ if upload is not None:
     if result.ok:
         st.dataframe(pd.DataFrame(result.targets).drop(columns=["source"], errors="ignore"), hide_index=True,
                      width="stretch")
+        moves = targets.status_moves(s, result, lg)
+        st.markdown(f"**{tr('status_moves', lg)}**")
+        if moves.empty:
+            st.caption(tr("no_status_moves", lg))
+        else:
+            st.dataframe(ingest_ui.status_moves_frame(moves, lg), hide_index=True, width="stretch")
         comment = st.text_input(tr("comment", lg), key="targets_comment")
         ack = st.checkbox(tr("acknowledge", lg), key="targets_ack") if not result.warnings.empty else True
         if st.button(tr("publish", lg), type="primary", key="targets_publish"):

@@ -39,6 +39,7 @@ def test_ingest_json_shape_and_exit_codes(data_dir):
     assert {"row", "column", "code", "message"} <= set(out["errors"][0])
     good = run_cli("ingest", str(DATA / "bom_long.csv"), "--dry-run", "--json", data_dir=data_dir)
     assert good.returncode == 0 and json.loads(good.stdout)["rows_valid"] == 2
+    assert isinstance(json.loads(good.stdout)["status_moves"], list)
     assert len(Store(data_dir).snapshots()) == n                     # dry run published nothing
 
 
@@ -124,14 +125,17 @@ def test_targets_import_dry_run_and_publish(data_dir, tmp_path):
     assert out.returncode == 1
     assert [(e["code"], e["row"]) for e in json.loads(out.stdout)["errors"]] == [("unknown_indicator", 3)]
     f.write_text(f.read_text(encoding="utf-8").splitlines()[0] + "\n"
-                 "990121101000,road_good_rate,threshold,2025,70,000,（七）,示例\n", encoding="utf-8")
+                 "990121103000,road_good_rate,threshold,2025,60,000,（七）,示例\n", encoding="utf-8")
     ok = run_cli("targets", "import", str(f), "--comment", "分解", "--json", data_dir=data_dir)
     assert ok.returncode == 0, ok.stdout
     result = json.loads(ok.stdout)
     assert result["version"] == 1
-    assert [w["code"] for w in result["warnings"]] == ["breakdown_shortfall"]     # 70 < 75 on one township
+    assert [w["code"] for w in result["warnings"]] == ["breakdown_shortfall"]     # 60 < 75 on one township
+    assert "示范旗" in result["warnings"][0]["message"] and "农村公路优良中等路率" in result["warnings"][0]["message"]
+    assert [(m["region_code"], m["indicator_code"], m["before"], m["after"]) for m in result["status_moves"]] == [
+        ("990121103000", "road_good_rate", "not_met", "met")]
     targets = Store(data_dir).catalog.targets
-    assert any(t.region == "990121101000" and t.target_value == 70 for t in targets)
+    assert any(t.region == "990121103000" and t.target_value == 60 for t in targets)
 
 
 def test_lock_and_unlock_from_the_command_line(data_dir):

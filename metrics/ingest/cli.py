@@ -60,8 +60,9 @@ def cmd_ingest(args) -> int:
         print(f"未知上级地区代码：{args.parent}", file=sys.stderr)
         return 2
     report = dryrun.check(store, data, Path(args.file).name, parent=args.parent)
-    summary = dryrun.summarize(store, report, with_status=args.dry_run and not args.json)
-    out = {**report.to_dict(args.lang), **summary.counts()}
+    summary = dryrun.summarize(store, report, with_status=args.dry_run, lang=args.lang)
+    out = {**report.to_dict(args.lang), **summary.counts(),
+           "status_moves": summary.status_moves.to_dict(orient="records")}
     code = 0 if report.ok else 1
     if report.ok and not args.dry_run:
         try:
@@ -98,7 +99,8 @@ def cmd_targets_import(args) -> int:
         return 2
     store = _store(args)
     result = targets.check(store, data, Path(args.file).name)
-    out = result.to_dict(args.lang)
+    moves = targets.status_moves(store, result, args.lang)
+    out = {**result.to_dict(args.lang), "status_moves": moves.to_dict(orient="records")}
     code = 0 if result.ok else 1
     if result.ok and not args.dry_run:
         try:
@@ -113,6 +115,9 @@ def cmd_targets_import(args) -> int:
     print(f"{Path(args.file).name}：{out['rows_read']} 行，有效目标 {out['rows_valid']} 个")
     _print_issues(out["errors"], "错误")
     _print_issues(out["warnings"], "警告")
+    from metrics.i18n import status_label
+    for m in moves.itertuples():
+        print(f"  状态变化 {m.region} {m.indicator}：{status_label(m.before, args.lang)} → {status_label(m.after, args.lang)}")
     if "version" in out:
         print(f"已发布目标版本 {out['version']}")
     elif "refused" in out:

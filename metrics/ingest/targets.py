@@ -320,3 +320,41 @@ def template_csv() -> bytes:
     buf = io.StringIO()
     pd.DataFrame([example], columns=TEMPLATE_HEADER).to_csv(buf, index=False)
     return buf.getvalue().encode("utf-8-sig")
+
+
+class CatalogView:
+    """The store read through another catalog: the targets preview (nothing is written)."""
+
+    def __init__(self, store, catalog: Catalog):
+        self._store, self.catalog = store, catalog
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def status_moves(store, result: TargetImport, lang: str = "zh") -> pd.DataFrame:
+    """Statuses the leaders' pages would move if these targets were published (latest quarter of each plan)."""
+    from metrics import query
+    from metrics.ingest.target_store import merge_targets
+    columns = ["region_code", "region", "indicator_code", "indicator", "period", "before", "after"]
+    if not result.ok:
+        return pd.DataFrame(columns=columns)
+    after_view = CatalogView(store, merge_targets(store.catalog, result.targets))
+    h, rows = store.hierarchy, []
+    for plan_id in sorted({t["plan"] for t in result.targets}):
+        plan, period = query.resolve_plan(store, plan_id, None)
+        if period is None:
+            continue
+        mine = [t for t in result.targets if t["plan"] == plan_id]
+        home = plan.region or h.root.code
+        regions = sorted({t["region"] or home for t in mine} | {home}, key=lambda c: h[c].order if c in h else 0)
+        indicators = sorted({t["indicator"] for t in mine})
+        before = query.assess_many(store, regions, period, plan, indicators)
+        after = query.assess_many(after_view, regions, period, plan, indicators)
+        for code in regions:
+            for b, a in zip(before[code], after[code]):
+                if b.assessment.status != a.assessment.status:
+                    rows.append((code, h[code].name_en or h[code].name if lang == "en" else h[code].name,
+                                 b.indicator.code, b.indicator.name_en if lang == "en" else b.indicator.name_zh,
+                                 period, b.assessment.status, a.assessment.status))
+    return pd.DataFrame(rows, columns=columns)
