@@ -138,3 +138,11 @@ def test_retract_then_restore_brings_values_back_and_forth(store):
     assert any(s.id == snap.id for s in store.snapshots())          # nothing is ever deleted
     earlier = store.at(snapshot=snap.id - 1)
     assert earlier.current_values(key)["value"][0] == before
+
+
+def test_ingest_bench_runs_small():
+    """The bench's own path (make data, validate, publish in a child) on a small file."""
+    from metrics.ingest import bench
+    result = bench.run(rows=5_000)
+    assert result["rows"] == result["rows_valid"] == 5_000 and result["errors"] == 0
+    assert result["total_s"] > 0 and result["peak_rss_mb"] > 0 and "met" in result

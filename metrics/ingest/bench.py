@@ -9,6 +9,7 @@ alone. Goal: < 10 s and < 2 GiB.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -78,7 +79,8 @@ def measure(folder: Path, csv_path: Path) -> dict:
     snap = publish.publish(store, report, user=User("bench", "analyst"), comment="ingest bench",
                            acknowledge_warnings=True, summary=summary)
     t2 = time.perf_counter()
-    return {"rows": report.rows_read, "rows_valid": report.rows_valid, "errors": int(len(report.errors)),
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "load_average": round(os.getloadavg()[0], 1),"rows": report.rows_read, "rows_valid": report.rows_valid, "errors": int(len(report.errors)),
             "warnings": int(len(report.warnings)), "snapshot": snap.id,
             "validate_s": round(t1 - t0, 2), "publish_s": round(t2 - t1, 2), "total_s": round(t2 - t0, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
