@@ -152,3 +152,21 @@ def test_as_of_control_shows_an_earlier_snapshot(data_dir):
     assert not at.exception
     assert f"value={before:.1f}" in at.markdown[0].value and "asof" in at.markdown[0].value
     assert any(f"#{snap.id - 1}" in c.value for c in at.sidebar.caption)
+
+
+def test_upload_page_in_english(data_dir):
+    """The page on its own with the filters app.py would hand it (AppTest keeps no sidebar state
+    across a page switch), in English."""
+    from pages.common import Filters
+    at = AppTest.from_file(str(REPO / "pages" / "upload.py"), default_timeout=120)
+    at.session_state["user"] = User("analyst1", "analyst")
+    at.session_state["_app_entry"] = True
+    at.session_state["filters"] = Filters("en", "990121000000", "2026Q3", None, Store(data_dir).version(), str(data_dir))
+    at.run()
+    assert at.title[0].value == "Upload"
+    at.session_state["_app_entry"] = True
+    at.file_uploader(key="upload_file").set_value(("bad.csv", BAD, "text/csv")).run()
+    assert not at.exception
+    assert any("Not valid" in e.value for e in at.error)
+    errors = at.dataframe[0].value
+    assert list(errors["Row"]) == [2, 3] and "not a number" in " ".join(errors["Message"])
