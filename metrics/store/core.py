@@ -55,6 +55,7 @@ class Store(ReadMixin):
         self.dir = paths.data_dir(data_dir)
         self.catalog = catalog or default_catalog()
         self._hierarchy = hierarchy
+        self._hierarchy_given = hierarchy is not None
         self._layout: Layout | None = None
         self.log = FactLog(self.dir / "log")
         self._manifest_cache: tuple | None = None
@@ -88,7 +89,7 @@ class Store(ReadMixin):
     def events(self) -> list[Event]:
         """The events the readable state reflects (a write in progress is not one of them)."""
         seq = int(self.manifest()["event_seq"])
-        return [e for e in self.log.events() if e.seq <= seq]
+        return [e for e in self.log.events(known_seq=seq) if e.seq <= seq]
 
     def snapshots(self) -> list[Snapshot]:
         return snapshots_from(self.events())
@@ -246,6 +247,8 @@ class Store(ReadMixin):
         if user is not None:
             auth.require(user, "analyst")
         self._layout = None
+        if not self._hierarchy_given:       # a region import may have replaced regions.csv
+            self._hierarchy = None
         with self._locked():
             self._recover()
             events = self.log.events()
