@@ -4,6 +4,8 @@ store, times every page against the naive way, publishes in a separate process a
 import io
 import json
 
+import pandas as pd
+
 from metrics import bench
 
 
@@ -28,6 +30,23 @@ def test_bench_county_scale(tmp_path, monkeypatch):
     pub = result["publish"]
     assert pub["rows"] > 0 and pub["seconds"] > 0 and pub["peak_rss_mib"] > 0
     assert result["serve"]["sessions"] == 5 and result["serve"]["rss_mib"] > 0 and not result["serve"]["errors"]
+
+    # the naive way is a second implementation: its rollup rows are the store's, row for row
+    from metrics.bench.data import prepare
+    from metrics.bench.naive import NaiveStore
+    from metrics.query import rollup_code
+    from metrics.store import Store
+    data_dir, hierarchy, _ = prepare("county", bench.default_catalog())
+    store = Store(data_dir, hierarchy=hierarchy)
+    naive = NaiveStore(store.log.facts_dataset(), store.catalog, hierarchy, store)
+    root = hierarchy.root.code
+    regions = [root] + [c.code for c in hierarchy.children(root)] + [hierarchy.leaves()[0].code]
+    codes = sorted({c for i in store.catalog.indicators.values() for c in rollup_code(i)})
+    ours, theirs = store.rollup_rows(regions, codes), naive.rollup_rows(regions, codes)
+    key = ["region_code", "element_code", "period"]
+    assert len(ours) > 1000
+    pd.testing.assert_frame_equal(ours.sort_values(key).reset_index(drop=True),
+                                  theirs.sort_values(key).reset_index(drop=True), check_dtype=False)
 
     # the cache is reused and the measured publish was undone (retracted) afterwards
     again = bench.run(scale="county", repeats=1, naive=False)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import os
 import secrets
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from metrics.catalog import Catalog, default_catalog
 from metrics.regions import Hierarchy, load_hierarchy
 from metrics.store import shards as sh
 from metrics.store.log import Event, FactLog, replay
-from metrics.store.reader import rollup_arrays
+from metrics.store.reader import ShardReader, rollup_arrays
 from metrics.store.rollups import ROLLUP_COLUMNS, Layout
 from metrics.store.view import ReadMixin, Snapshot, StoreError, snapshots_from
 
@@ -79,7 +80,11 @@ class Store(ReadMixin):
             return EMPTY_MANIFEST
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if self._manifest_cache is None or self._manifest_cache[0] != stamp:
-            self._manifest_cache = (stamp, sh.read_manifest(self.manifest_path) or EMPTY_MANIFEST)
+            manifest = sh.read_manifest(self.manifest_path) or EMPTY_MANIFEST
+            if self._manifest_cache is not None:    # let go of files two generations old
+                keep = sh.shard_files(manifest["shards"]) | set(manifest.get("previous", []))
+                ShardReader.get().forget({str(self.shard_dir / rel) for rel in keep}, str(self.shard_dir) + os.sep)
+            self._manifest_cache = (stamp, manifest)
         return self._manifest_cache[1]
 
     def version(self) -> int:
