@@ -86,7 +86,7 @@ def region_columns(codes: list[str], hierarchy: Hierarchy, lang: str = "zh", bel
         keep_from = LEVELS.index(hierarchy[below].level)
         levels = [lv for lv in levels if LEVELS.index(lv) >= keep_from]
     frame = pd.DataFrame({i18n.level_name(lv, lang): [r.get(lv, "") for r in rows] for lv in levels})
-    frame[i18n.tr("col_code", lang)] = list(codes)
+    frame[i18n.tr("export_col_code", lang)] = list(codes)
     return frame
 
 
@@ -101,3 +101,17 @@ def with_regions(frame: pd.DataFrame, codes: list[str], hierarchy: Hierarchy, la
 def status_text(status: str, lang: str = "zh") -> str:
     """A status as words (no icon, no colour): 已达标, Needs acceleration …"""
     return i18n.status_label(status, lang, icon=False)
+
+
+_STATUS_WITH_ICON = {f"{ic} {zh}": zh for zh, _en, ic, _c in i18n.STATUS.values()} | {
+    f"{ic} {en}": en for _zh, en, ic, _c in i18n.STATUS.values()}
+
+
+def plain_statuses(frame: pd.DataFrame) -> pd.DataFrame:
+    """Status cells drawn with their icon ('✔ 已达标') as words only ('已达标')."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            if out[col].isin(list(_STATUS_WITH_ICON)).any():
+                out[col] = out[col].map(lambda v: _STATUS_WITH_ICON.get(v, v) if isinstance(v, str) else v)
+    return out

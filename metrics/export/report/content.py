@@ -159,17 +159,17 @@ def cover(data: ReportData, lang: str) -> Cover:
 def headline(data: ReportData, lang: str) -> str:
     counts = data.status_counts()
     n_target = sum(n for s, n in counts.items() if s != "no_target")
-    parts = [tr("headline_part", lang, status=i18n.status_label(s, lang, icon=False), n=n)
+    parts = [tr("report_headline_part", lang, status=i18n.status_label(s, lang, icon=False), n=n)
              for s, n in counts.items() if s != "no_target"]
     sep = "、" if lang == "zh" else ", "
-    text = tr("headline", lang, period=period_label(data.period, lang), region=i18n.region_name(data.region, lang),
+    text = tr("report_headline", lang, period=period_label(data.period, lang), region=i18n.region_name(data.region, lang),
               n_target=n_target, parts=sep.join(parts) if parts else "—")
     lagging = data.lagging()
     text += " " if lang == "en" else ""
-    text += (tr("headline_watch", lang, names=sep.join(i18n.name(r.indicator, lang) for r in lagging[:3]))
-             if lagging else tr("headline_none_lagging", lang))
+    text += (tr("report_headline_watch", lang, names=sep.join(i18n.name(r.indicator, lang) for r in lagging[:3]))
+             if lagging else tr("report_headline_none_lagging", lang))
     if counts.get("no_target"):
-        text += (" " if lang == "en" else "") + tr("headline_no_target", lang, n=counts["no_target"])
+        text += (" " if lang == "en" else "") + tr("report_headline_no_target", lang, n=counts["no_target"])
     return text
 
 
@@ -177,14 +177,14 @@ def summary(data: ReportData, lang: str) -> list[Block]:
     counts = data.status_counts()
     total = sum(counts.values()) or 1
     rows: list[list[str] | Group] = [[i18n.status_label(s, lang), str(n), f"{n / total:.0%}"] for s, n in counts.items()]
-    return [Heading(1, tr("sec_summary", lang)), Para(headline(data, lang), "headline"),
-            Table([tr("status", lang), tr("count_col", lang), tr("share_col", lang)], rows, [3, 1, 1],
+    return [Heading(1, tr("report_sec_summary", lang)), Para(headline(data, lang), "report_headline"),
+            Table([tr("status", lang), tr("report_count_col", lang), tr("report_share_col", lang)], rows, [3, 1, 1],
                   [False, True, True], statuses=list(counts), status_col=0)]
 
 
 def indicator_table(data: ReportData, lang: str) -> Table:
-    header = [tr("indicator", lang), tr("col_unit", lang), tr("value", lang), tr("target", lang),
-              tr("expected", lang), tr("progress", lang), tr("status", lang), tr("col_reason", lang)]
+    header = [tr("indicator", lang), tr("export_col_unit", lang), tr("value", lang), tr("target", lang),
+              tr("expected", lang), tr("progress", lang), tr("status", lang), tr("export_col_reason", lang)]
     rows: list[list[str] | Group] = []
     statuses: list[str | None] = []
     for pillar in PILLAR_ORDER:
@@ -219,7 +219,7 @@ def _heatmap(data: ReportData, group: list[IndicatorStatus], lang: str) -> go.Fi
 
 
 def pillars(data: ReportData, lang: str) -> list[Block]:
-    out: list[Block] = [Heading(1, tr("sec_pillars", lang))]
+    out: list[Block] = [Heading(1, tr("report_sec_pillars", lang))]
     trace = _trace(data, lang)
     lagging = data.lagging()
     for pillar in PILLAR_ORDER:
@@ -233,23 +233,23 @@ def pillars(data: ReportData, lang: str) -> list[Block]:
             counts[r.assessment.status] = counts.get(r.assessment.status, 0) + 1
         sep = "、" if lang == "zh" else ", "
         out.append(Para(tr("n_indicators", lang, n=len(group)) + i18n.colon(lang) + sep.join(
-            tr("headline_part", lang, status=i18n.status_label(s, lang, icon=False), n=counts[s])
+            tr("report_headline_part", lang, status=i18n.status_label(s, lang, icon=False), n=counts[s])
             for s in i18n.STATUS_ORDER if s in counts)))
         heat = _heatmap(data, group, lang)
         if heat is not None:
-            out.append(Figure(heat, tr("pillar_heatmap", lang, pillar=name), trace,
+            out.append(Figure(heat, tr("report_pillar_heatmap", lang, pillar=name), trace,
                               height=max(220, 26 * len(group) + 110)))
         worst = [r for r in lagging if r.indicator.pillar == pillar][:PATHS_PER_PILLAR]
         if not worst:
-            out.append(Para(tr("pillar_none", lang), "note"))
+            out.append(Para(tr("report_pillar_none", lang), "note"))
         for r in worst:
             fig = charts.target_path_figure(r, data.plan.base, lang, benchmark=data.benchmarks.get(r.indicator.code))
-            out.append(Figure(fig, tr("pillar_path", lang, name=i18n.name(r.indicator, lang)), trace, height=320))
+            out.append(Figure(fig, tr("report_pillar_path", lang, name=i18n.name(r.indicator, lang)), trace, height=320))
     return out
 
 
 def lagging(data: ReportData, lang: str) -> list[Block]:
-    out: list[Block] = [Heading(1, tr("sec_lagging", lang)), Heading(2, tr("lagging_ind", lang))]
+    out: list[Block] = [Heading(1, tr("report_sec_lagging", lang)), Heading(2, tr("report_lagging_ind", lang))]
     rows = data.lagging()
     if rows:
         out.append(Table(
@@ -262,11 +262,11 @@ def lagging(data: ReportData, lang: str) -> list[Block]:
             [3, 1.1, 1.1, 1.1, 0.8, 1.3, 2.2], [False, True, True, True, True, False, False],
             statuses=[r.assessment.status for r in rows], status_col=5))
     else:
-        out.append(Para(tr("no_lagging", lang), "note"))
-    out.append(Heading(2, tr("lagging_reg", lang)))
+        out.append(Para(tr("report_no_lagging", lang), "note"))
+    out.append(Heading(2, tr("report_lagging_reg", lang)))
     gaps = data.subregion_gaps()
     if not gaps:
-        out.append(Para(tr("no_children_report", lang), "note"))
+        out.append(Para(tr("report_no_children", lang), "note"))
         return out
     out.append(Table(
         [tr("region_col", lang), i18n.status_label("off_track", lang), i18n.status_label("regressing", lang),
@@ -278,14 +278,14 @@ def lagging(data: ReportData, lang: str) -> list[Block]:
 
 
 def method(data: ReportData, lang: str) -> list[Block]:
-    out: list[Block] = [Heading(1, tr("sec_method", lang)), Heading(2, tr("provenance", lang)),
-                        Para(tr("prov_intro", lang))]
+    out: list[Block] = [Heading(1, tr("report_sec_method", lang)), Heading(2, tr("provenance", lang)),
+                        Para(tr("report_prov_intro", lang))]
     out.append(Table(
-        [tr("snapshot", lang), tr("uploaded", lang), tr("uploaded_by", lang), tr("file", lang), tr("prov_rows", lang)],
+        [tr("snapshot", lang), tr("uploaded", lang), tr("uploaded_by", lang), tr("file", lang), tr("report_prov_rows", lang)],
         [[f"#{s.id}", s.created_at[:16].replace("T", " "), s.user, s.source_name, f"{s.rows:,}"] for s in data.snapshots],
         [0.8, 1.6, 1.2, 3, 1], [False, False, False, False, True]))
-    out.append(Heading(2, tr("method_title", lang)))
-    out.append(Para(tr("method_text", lang, on_track=progress.ON_TRACK, accelerate=progress.ACCELERATE)))
+    out.append(Heading(2, tr("report_method_title", lang)))
+    out.append(Para(tr("report_method_text", lang, on_track=progress.ON_TRACK, accelerate=progress.ACCELERATE)))
     return out
 
 
@@ -298,8 +298,8 @@ def appendix(data: ReportData, lang: str) -> list[Block]:
         quote = c.target.source.get("quote_zh") or ""
         rows.append([i18n.name(ind, lang), c.target.target_period[:4], title, c.target.source.get("clause") or "—",
                      f"「{quote}」" if quote else "—"])
-    return [Heading(1, tr("sec_appendix", lang)), Para(tr("appendix_intro", lang)),
-            Table([tr("indicator", lang), tr("col_target_year", lang), tr("document", lang), tr("clause", lang),
+    return [Heading(1, tr("report_sec_appendix", lang)), Para(tr("report_appendix_intro", lang)),
+            Table([tr("indicator", lang), tr("export_col_target_year", lang), tr("document", lang), tr("clause", lang),
                    tr("quote", lang)], rows, [2.2, 0.8, 2.6, 1, 3.4], [False, False, False, False, False])]
 
 
@@ -309,7 +309,7 @@ def build_blocks(data: ReportData, lang: str = "zh", sections: tuple[str, ...] |
     if "summary" in sections:
         blocks += summary(data, lang)
     if "table" in sections:
-        blocks += [Heading(1, tr("sec_table", lang)), indicator_table(data, lang)]
+        blocks += [Heading(1, tr("report_sec_table", lang)), indicator_table(data, lang)]
     if "pillars" in sections:
         blocks += [PageBreak()] + pillars(data, lang)
     if "lagging" in sections:

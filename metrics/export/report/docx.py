@@ -186,7 +186,7 @@ def write_docx(blocks: list[Block], images: dict[int, bytes], lang: str) -> byte
         elif isinstance(b, Para):
             p = doc.add_paragraph()
             run = p.add_run(b.text)
-            if b.kind == "headline":
+            if b.kind == "report_headline":
                 run.bold = True
                 run.font.size = Pt(11)
             elif b.kind == "note":
