@@ -2,7 +2,8 @@
 
 ``report [--region CODE] [--period YYYYQn] [--plan ID] [--as-of SNAPSHOT] [--children]
 --format docx|pdf [--lang zh|en] -o FILE`` — one region's assessment report, or with
-``--children`` a ZIP with the report of every sub-region. Progress goes to stderr.
+``--children`` a ZIP with the report of every sub-region; ``--sections summary,table`` picks
+sections (the cover is always there). Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 from pathlib import Path
 
 from metrics import i18n, periods
+
+SECTION_KEYS = ("summary", "table", "pillars", "lagging", "method", "appendix")   # = report.SECTIONS (a test checks)
 
 
 def _progress(lang: str):
@@ -38,6 +41,12 @@ def cmd_report(args) -> int:
         except ValueError:
             print(i18n.tr("report_err_period", lang, period=args.period), file=sys.stderr)
             return 2
+    sections = [x.strip() for x in args.sections.split(",") if x.strip()] if args.sections else list(report.SECTIONS)
+    unknown = [x for x in sections if x not in report.SECTIONS]
+    if unknown:
+        print(i18n.tr("report_err_sections", lang, bad=", ".join(unknown), known=",".join(report.SECTIONS)),
+              file=sys.stderr)
+        return 2
     store = Store(args.data_dir)
     if store.is_empty():
         print(i18n.tr("no_data_yet", lang), file=sys.stderr)
@@ -46,10 +55,10 @@ def cmd_report(args) -> int:
     try:
         if args.children:
             body = report.build_children_zip(store, args.region, period, args.plan, args.format, lang,
-                                             as_of=args.as_of, progress=_progress(lang))
+                                             as_of=args.as_of, sections=sections, progress=_progress(lang))
         else:
             _, body = report.build_report(store, args.region, period, args.plan, args.format, lang,
-                                          as_of=args.as_of, progress=_progress(lang))
+                                          as_of=args.as_of, sections=sections, progress=_progress(lang))
     except report.ReportError as exc:
         print(exc.message(lang), file=sys.stderr)
         return 2
@@ -76,6 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plan", help="规划 ID（默认覆盖该季度的规划）")
     p.add_argument("--as-of", dest="as_of", type=int, help="按某个数据版本（号）当时的数据生成")
     p.add_argument("--children", action="store_true", help="为每个下级地区各生成一份，打包为 ZIP")
+    p.add_argument("--sections", help="只含这些部分，逗号分隔：" + ",".join(SECTION_KEYS) + "（默认全部；封面总有）")
     p.add_argument("--format", choices=["docx", "pdf"], required=True)
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("-o", "--output", required=True, help="输出文件（--children 时为 .zip）")

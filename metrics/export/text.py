@@ -108,5 +108,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "report_err_nodata": ("没有数据或没有覆盖该季度的规划。", "No data, or no plan covers that quarter."),
     "report_err_asof": ("无法读取历史数据版本 {snap}：{error}", "Cannot read snapshot {snap} as of then: {error}"),
     "report_err_children": ("地区 {code} 没有下级地区，无法生成 --children 报告。", "Region {code} has no sub-regions for --children."),
+    "report_err_sections": ("未知的报告部分：{bad}（可用：{known}）", "Unknown report sections: {bad} (known: {known})"),
     "report_err_write": ("无法写入文件 {path}：{error}", "Cannot write {path}: {error}"),
 }
