@@ -159,6 +159,24 @@ class Catalog:
         covering = [p for p in self.plans.values() if p.covers(period)]
         return max(covering, key=lambda p: p.start) if covering else None
 
+    def natural_limits(self, indicator: Indicator) -> tuple[float | None, float | None]:
+        """What a projection may not cross: 0–100 for rates and shares, >= 0 for counts and
+        levels, none for growth rates."""
+        if indicator.kind == "yoy_growth":
+            return (None, None)
+        if indicator.kind == "coverage" or indicator.unit_zh.strip() == "%":
+            return (0.0, 100.0)
+        return (0.0, None)
+
+    def cumulative_start(self, plan_id: str, indicator: Indicator, plan_base: str) -> str:
+        """First quarter a cumulative indicator counts from under a plan: its milestones' first
+        year, else the quarter after the plan's base."""
+        years = [min(t.milestones) for t in self.targets_of(plan_id, indicator.code) if t.kind == "milestones"]
+        if years:
+            return f"{min(years)}Q1"
+        year, q = int(plan_base[:4]), int(plan_base[5])
+        return f"{year + q // 4}Q{q % 4 + 1}"
+
     def is_count(self, indicator: Indicator) -> bool:
         """Counts (toilets to build) belong to their region; rates apply down the hierarchy."""
         if indicator.kind != "value":
@@ -190,8 +208,9 @@ def validate_entries(kind: str, entries: list[dict]) -> list[str]:
 def _cross_check(cat: Catalog) -> list[str]:
     problems = []
     for e in cat.elements.values():
-        if e.role == "benchmark" and e.aggregation != "sum":
-            problems.append(f"element {e.code}: a benchmark is reported as is (aggregation: sum)")
+        if e.role == "benchmark" and e.aggregation != "none":
+            problems.append(f"element {e.code}: a benchmark applies to its own region and is inherited "
+                            "downward, never summed (aggregation: none)")
         if e.aggregation == "weighted_mean" and e.weight not in cat.elements:
             problems.append(f"element {e.code}: weight {e.weight!r} is not an element")
     for ind in cat.indicators.values():
@@ -214,6 +233,9 @@ def _cross_check(cat: Catalog) -> list[str]:
             bench = cat.elements.get(t.benchmark or "")
             if bench is None or bench.role != "benchmark":
                 problems.append(f"target {t.id}: benchmark {t.benchmark} is not a benchmark element")
+        if ind is not None and t.kind == "milestones" and ind.basis != "cumulative":
+            problems.append(f"target {t.id}: milestones count a cumulative total; "
+                            f"indicator {ind.code} needs basis: cumulative")
         if ind is not None and (t.kind == "coverage") != (ind.kind == "coverage"):
             problems.append(f"target {t.id}: coverage targets go with coverage indicators")
     ids = [t.id for t in cat.targets]

@@ -47,9 +47,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
     """Actual vs target path: baseline, expected path, milestones, target line, projection."""
     ind, target, a = status.indicator, status.target, status.assessment
     fig = go.Figure()
-    series = [(p, v) for p, v in status.series if p <= status.period]
-    if target is not None and target.kind == "milestones":
-        series = progress.cumulative_series(series, min(target.milestones))
+    series = [(p, v) for p, v in status.series if p <= status.period]   # already in the indicator's basis
     unit = i18n.unit(ind, lang)
     fig.add_trace(go.Scatter(
         x=[p for p, _ in series], y=[v for _, v in series], mode="lines+markers",
@@ -61,7 +59,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
             first = f"{min(target.milestones)}Q1"
             xs = _quarters(first, T)
             fig.add_trace(go.Scatter(
-                x=xs, y=[progress.expected_milestones(target.milestones, q) for q in xs], mode="lines",
+                x=xs, y=progress.milestone_path(target, status.measured or status.series, xs), mode="lines",
                 name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"}))
             cum, marks = 0.0, []
             for year in sorted(target.milestones):
@@ -85,7 +83,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
                 x=[p for p, _ in benchmark if p <= status.period], y=[v for p, v in benchmark if p <= status.period],
                 mode="lines", name=i18n.tr("benchmark", lang), line={"color": TARGET, "dash": "dash"}))
         elif a.baseline is not None and a.target is not None:
-            start = target.baseline_period or base
+            start = a.base_period or target.baseline_period or base   # the base actually used
             fig.add_trace(go.Scatter(
                 x=[start, T], y=[a.baseline, a.target], mode="lines+markers",
                 name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"}))

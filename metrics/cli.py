@@ -57,7 +57,7 @@ def cmd_catalog(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from metrics import query
+    from metrics import query, reasons
     store = _store(args)
     region = args.region or store.hierarchy.root.code
     if region not in store.hierarchy:
@@ -91,9 +91,9 @@ def cmd_status(args) -> int:
     for row in rows:
         d = row.to_dict()
         fmt = lambda v, dec=row.indicator.decimals: "—" if v is None else f"{v:,.{dec}f}"  # noqa: E731
-        p = "—" if d["p"] is None else f"{d['p']:.2f}"
-        print(f"{row.indicator.name_zh:24} 值 {fmt(d['value']):>10} 目标 {fmt(d['target']):>10} "
-              f"应达 {fmt(d['expected']):>10} 进度 {p:>6} {d['status']}")
+        p = reasons.percent_text(d["p"])
+        print(f"{row.indicator.name_zh:24} {d['basis_zh']} 值 {fmt(d['value']):>10} 目标 {fmt(d['target']):>10} "
+              f"应达 {fmt(d['expected']):>10} 进度 {p:>6} {d['status']}  {d['reason_zh']}")
     return 0
 
 

@@ -157,6 +157,8 @@ class DemoBuilder:
                               "period": np.tile(quarters, len(regions)),
                               "value": np.asarray(values, dtype=float).ravel()})
         el = self.cat.elements[element]
+        # never an invalid value: counts and levels >= 0, percentages within 0-100
+        frame["value"] = frame["value"].clip(lower=0.0, upper=100.0 if el.percent else None)
         frame["value"] = frame["value"].round(0 if _is_integer(el) else 2)
         self.facts[element] = frame
 
@@ -349,6 +351,48 @@ def build_demo_facts(catalog: Catalog, hierarchy: Hierarchy) -> pd.DataFrame:
     return DemoBuilder(catalog, hierarchy).build()
 
 
+def check_facts(facts: pd.DataFrame, catalog: Catalog) -> list[str]:
+    """Problems that would make an upload invalid (one line per check and element; empty if valid):
+    unknown element, a value that is not a finite number, a negative value, a percentage above
+    100, a numerator above its denominator (ratio indicators in %, per region and quarter)."""
+    problems: list[str] = []
+    if facts.empty:
+        return problems
+    values = pd.to_numeric(facts["value"], errors="coerce").to_numpy(dtype=float)
+    codes = facts["element_code"].astype(str)
+    unknown = sorted(set(codes) - set(catalog.elements))
+    if unknown:
+        problems.append(f"未知数据元素：{'、'.join(unknown[:5])}")
+    percent_codes = {e.code for e in catalog.elements.values() if e.percent}
+    checks = (
+        ("不是有效数值", ~np.isfinite(values)),
+        ("出现负值", np.isfinite(values) & (values < 0)),
+        ("百分比超过 100", np.isfinite(values) & (values > 100) & codes.isin(percent_codes).to_numpy()),
+    )
+    for label, bad in checks:
+        for code, n in pd.Series(codes[bad]).value_counts(sort=False).items():
+            first = facts[bad & (codes == code).to_numpy()].iloc[0]
+            problems.append(f"{code} {label}：{n} 行（如 {first['region_code']} {first['period']} = {first['value']}）")
+    pairs = sorted({(i.formula["numerator"], i.formula["denominator"]) for i in catalog.indicators.values()
+                    if i.kind == "ratio" and i.unit_zh.strip() == "%" and i.formula.get("scale", 100) == 100})
+    keyed = facts.assign(value=values).set_index(["region_code", "period"])
+    for num, den in pairs:
+        n_val = keyed[keyed["element_code"] == num]["value"]
+        d_val = keyed[keyed["element_code"] == den]["value"]
+        both = pd.concat([n_val.rename("n"), d_val.rename("d")], axis=1, join="inner")
+        over = both[both["n"] > both["d"] * (1 + 1e-9) + 1e-9]
+        if len(over):
+            (region, period), row = next(iter(over.iterrows()))
+            problems.append(f"{num} 大于 {den}：{len(over)} 行（如 {region} {period}：{row['n']} > {row['d']}）")
+    return problems
+
+
+def _refuse_invalid(facts: pd.DataFrame, catalog: Catalog, what: str) -> None:
+    problems = check_facts(facts, catalog)
+    if problems:
+        raise ValueError(f"{what}未通过校验，未发布：\n  " + "\n  ".join(problems))
+
+
 def _sha256(frame: pd.DataFrame) -> str:
     buf = io.StringIO()
     frame.to_csv(buf, index=False)
@@ -358,6 +402,7 @@ def _sha256(frame: pd.DataFrame) -> str:
 def write_demo(store: Store) -> list:
     """Publish the demo data set as yearly snapshots, one correction and one retracted upload."""
     facts = build_demo_facts(store.catalog, store.hierarchy)
+    _refuse_invalid(facts, store.catalog, "演示数据")        # the same checks as an upload, before any publish
     year = facts["period"].str[:4].astype(int)
     snaps = []
     for y in sorted(year.unique()):
@@ -384,11 +429,14 @@ def _publish_correction_and_mistake(store: Store, facts: pd.DataFrame):
                 & (facts["element_code"] == "population")].copy()
     if not fix.empty:
         fix["value"] = fix["value"] + 3
+        _refuse_invalid(fix, store.catalog, "演示更正数据")
         store.publish(fix, user=DEMO_USER, comment="演示：更正 2023Q3 人口（补录外出返乡人员）",
                       source_name="演示数据_更正_2023Q3.csv", source_sha256=_sha256(fix), demo=True,
                       now=dt.datetime(2024, 2, 5, 15, 0))
-    wrong = facts[facts["period"] == "2023Q4"].head(200).copy()
+    # a unit error that passes validation (population in the wrong unit), later retracted
+    wrong = facts[(facts["period"] == "2023Q4") & (facts["element_code"] == "population")].head(200).copy()
     wrong["value"] = wrong["value"] * 10
+    _refuse_invalid(wrong, store.catalog, "演示误传数据")
     bad = store.publish(wrong, user=DEMO_USER, comment="演示：误传的文件（单位错误，已撤回）",
                         source_name="演示数据_误传.csv", source_sha256=_sha256(wrong), demo=True,
                         now=dt.datetime(2024, 2, 6, 10, 0))

@@ -22,13 +22,14 @@ STATUS = {
     "regressing": ("倒退", "Regressing", "↘", "#CC79A7"),
     "met":        ("达标", "Met", "✔", "#009E73"),
     "not_met":    ("未达标", "Not met", "✖", "#D55E00"),
+    "not_started": ("未开始", "Not started", "◌", "#0072B2"),
     "no_data":    ("无数据", "No data", "？", "#999999"),
     "no_target":  ("无目标", "No target", "○", "#BBBBBB"),
 }
 STATUS_ORDER = ["achieved", "met", "on_track", "accelerate", "off_track", "regressing", "not_met",
-                "no_data", "no_target"]
+                "not_started", "no_data", "no_target"]
 # how bad a status is, for "most lagging" lists (higher = worse)
-STATUS_SEVERITY = {"regressing": 6, "not_met": 5, "off_track": 5, "accelerate": 3, "no_data": 1,
+STATUS_SEVERITY = {"regressing": 6, "not_met": 5, "off_track": 5, "accelerate": 3, "no_data": 1, "not_started": 0,
                    "on_track": 0, "no_target": 0, "achieved": -1, "met": -1}
 
 TEXT: dict[str, tuple[str, str]] = {

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics import periods, progress
+from metrics import periods, progress, reasons
 from metrics.catalog import Catalog, Indicator, Plan, Target
+from metrics.regions import LEVELS
 from metrics.store import Store
 
 SPARK_QUARTERS = 8
@@ -222,6 +223,7 @@ class IndicatorStatus:
     assessment: progress.Assessment
     series: list[tuple[str, float]] = field(default_factory=list)
     other_targets: list[tuple[Target, progress.Assessment]] = field(default_factory=list)
+    measured: list[tuple[str, float]] = field(default_factory=list)   # as reported (flows), for the method
 
     def value_at(self, period: str) -> float | None:
         return dict(self.series).get(period)
@@ -231,7 +233,15 @@ class IndicatorStatus:
         return self.value_at(self.period)
 
     @property
+    def basis(self) -> str:
+        return self.indicator.basis
+
+    @property
     def change_quarter(self) -> float | None:
+        """Change on the previous quarter, in the indicator's basis (None for year-to-date values,
+        whose quarters are not comparable: use ``change_year``)."""
+        if self.basis == "ytd":
+            return None
         return _diff(self.current, self.value_at(periods.shift(self.period, -1)))
 
     @property
@@ -259,6 +269,17 @@ class IndicatorStatus:
             "expected": a["expected"],
             "baseline": a["baseline"],
             "p": a["progress"],
+            "basis": self.basis,
+            "basis_zh": reasons.basis_label(self.basis, "zh"),
+            "basis_en": reasons.basis_label(self.basis, "en"),
+            "reason": a["reason"],
+            "reason_args": a["reason_args"],
+            "reason_zh": reasons.reason_text(self.assessment, "zh", self.indicator.decimals),
+            "reason_en": reasons.reason_text(self.assessment, "en", self.indicator.decimals),
+            "base_period": a["base_period"],
+            "judged_period": a["judged_period"],
+            "margin": a["margin"],
+            "missing_quarters": a["missing_quarters"],
             "projection": a["projection"],
             "status": a["status"],
             "final": a["final"],
@@ -282,28 +303,67 @@ def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
+def basis_series(catalog: Catalog, plan: Plan, indicator: Indicator,
+                 series: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The indicator's values as every page shows them: a cumulative indicator as the running total
+    since it starts counting (stopping at a missing quarter); others as measured."""
+    if indicator.basis != "cumulative":
+        return series
+    return progress.cumulative_series(series, catalog.cumulative_start(plan.id, indicator, plan.base))
+
+
 def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str, period: str,
                series: list[tuple[str, float]], benchmarks: BenchmarkLookup | None = None) -> IndicatorStatus:
+    """``series``: the indicator as measured (flows for a cumulative indicator)."""
+    cat = store.catalog
     targets, target_region = targets_for_region(store, plan, indicator, region_code)
     percent = indicator.unit_zh.strip() == "%"
+    # year-to-date levels are judged on full years; a growth rate of them is already like for like
+    method_basis = indicator.basis if indicator.kind == "value" else "stock"
+    limits = cat.natural_limits(indicator)
 
     def run(target: Target) -> progress.Assessment:
         bench = None
         if target.kind == "relative":
             bench = (benchmarks.series(region_code, target.benchmark) if benchmarks is not None
                      else benchmark_series(store, region_code, target.benchmark))
-        return progress.assess(target, indicator.direction, series, period, plan.base,
-                               benchmark=bench, percent=percent)
+        a = progress.assess(target, indicator.direction, series, period, plan.base, benchmark=bench,
+                            percent=percent, decimals=indicator.decimals, basis=method_basis, limits=limits)
+        a.basis = indicator.basis
+        return a
 
+    shown = basis_series(cat, plan, indicator, series)
     main = primary_target(targets, period)
     if main is None:
-        value = dict(series).get(period)
+        value = dict(shown).get(period)
         status = "no_target" if value is not None else "no_data"
-        assessment = progress.Assessment(status, value=value)
+        assessment = progress.Assessment(status, value=value, basis=indicator.basis,
+                                         reason="no_target" if value is not None else "no_value")
+        if value is None and indicator.basis == "cumulative" and series:
+            start = cat.cumulative_start(plan.id, indicator, plan.base)
+            missing = progress.missing_quarters(series, start, period)
+            if any(p >= start for p, _ in series) and missing:
+                assessment.reason, assessment.missing_quarters = "missing_quarters", missing
+                assessment.reason_args["quarters"] = missing
     else:
         assessment = run(main)
     others = [(t, run(t)) for t in targets if t is not main]
-    return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, series, others)
+    return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, shown, others,
+                           series if shown is not series else [])
+
+
+def applies_at(indicator: Indicator, level: str) -> bool:
+    """Is the indicator meaningful for a region of this level (not below its min_level)?"""
+    return LEVELS.index(level) <= LEVELS.index(indicator.min_level)
+
+
+def not_applicable_reason(store: Store, indicator_code: str, region_code: str, lang: str = "zh") -> str | None:
+    """Why an indicator is not listed for a region (None when it applies)."""
+    ind = store.catalog.indicators[indicator_code]
+    level = store.hierarchy[region_code].level
+    if applies_at(ind, level):
+        return None
+    return reasons.not_applicable_text(ind.min_level, level, lang)
 
 
 def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
@@ -317,8 +377,14 @@ def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
     values = indicator_values(store, region_codes, codes, first, period)
     grouped = series_by(values, "region_code", "indicator")
     bench = BenchmarkLookup(store, region_codes, _benchmarks_of(store, codes, plan))
+    h = store.hierarchy
+    by_level = {}
+    for r in region_codes:
+        level = h[r].level
+        if level not in by_level:
+            by_level[level] = [i for i in codes if applies_at(cat.indicators[i], level)]
     return {r: [assess_one(store, plan, cat.indicators[i], r, period, grouped.get((r, i), []), bench)
-                for i in codes] for r in region_codes}
+                for i in by_level[h[r].level]] for r in region_codes}
 
 
 def assess_region(store: Store, region_code: str | None = None, period: str | None = None,
@@ -333,8 +399,10 @@ def assess_region(store: Store, region_code: str | None = None, period: str | No
 
 def assess_children(store: Store, region_code: str, period: str, plan: Plan,
                     indicator_code: str) -> list[IndicatorStatus]:
-    """One indicator's status for every child of a region (for rankings)."""
-    return [rows[0] for rows in assess_subregions(store, region_code, period, plan, [indicator_code]).values()]
+    """One indicator's status for every child of a region (for rankings); empty below its min_level
+    (``not_applicable_reason`` says why)."""
+    return [rows[0] for rows in assess_subregions(store, region_code, period, plan, [indicator_code]).values()
+            if rows]
 
 
 def assess_subregions(store: Store, region_code: str, period: str, plan: Plan,

@@ -340,6 +340,12 @@ def build_rollups(snapshot_files: list[Path], target: Path, catalog: Catalog, hi
                       sum(weight_sum) AS weight_sum, sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
                FROM rollup_acc GROUP BY ALL""")
         con.execute("DROP TABLE rollup_acc")
+        # aggregation none (benchmarks, published averages and ratios): the region's own rows
+        # only, never summed upward (readers inherit them downward)
+        con.execute(
+            """INSERT INTO rollup_base
+               SELECT f.region_code, f.element_code, f.period, f.value, NULL, 1, f.snapshot_id
+               FROM facts f JOIN elements e ON e.code = f.element_code AND e.aggregation = 'none'""")
         # Coverage: share of units at a level whose sub-tree total is > 0, as element "code@level"
         con.execute(
             """CREATE TABLE rollup_coverage AS

@@ -33,9 +33,14 @@ def test_status_reports_every_field_for_the_four(status):
     assert data["region"]["code"] == "990121000000" and data["period"] == "2024Q2" and data["demo"] is True
     for code in ("toilets_built", "road_good_rate", "chronic_followup_rate", "income_growth"):
         row = rows[code]
-        for key in ("value", "target", "expected", "p", "projection", "status"):
+        # a relative target is judged per period (#7 point 8): no projection, p only with a base gap
+        keys = ("value", "target", "expected", "status", "reason", "reason_zh", "reason_en", "basis")
+        keys += () if row["target_kind"] == "relative" else ("p", "projection")
+        for key in keys:
             assert row[key] is not None, (code, key)
+        assert row["p"] is None or isinstance(row["p"], float)
         assert row["source"]["document"] and row["source"]["clause"]
+    assert rows["toilets_built"]["basis"] == "cumulative" and rows["toilets_built"]["basis_zh"] == "累计"
 
 
 def test_toilets_cumulative_against_milestones_by_hand(status, village_facts):
@@ -43,9 +48,14 @@ def test_toilets_cumulative_against_milestones_by_hand(status, village_facts):
     built = sum(total(village_facts, "toilets_built", f"{y}Q{q}") for y in (2022, 2023) for q in (1, 2, 3, 4))
     built += total(village_facts, "toilets_built", "2024Q1") + total(village_facts, "toilets_built", "2024Q2")
     assert row["value"] == pytest.approx(built)
-    assert row["expected"] == pytest.approx(946 + 642 + 642 * 2 / 4)
+    # this year's milestone along the seasonal profile of 2022 and 2023 (#7 point 5), not pro rata
+    h1 = [(total(village_facts, "toilets_built", f"{y}Q1") + total(village_facts, "toilets_built", f"{y}Q2"))
+          / sum(total(village_facts, "toilets_built", f"{y}Q{q}") for q in (1, 2, 3, 4)) for y in (2022, 2023)]
+    expected = 946 + 642 + 642 * sum(h1) / 2
+    assert row["expected"] == pytest.approx(expected)
     assert row["target"] == 3193
-    assert row["p"] == pytest.approx(built / (946 + 642 + 321))
+    assert row["p"] == pytest.approx(built / expected)
+    assert "季节" in row["reason_zh"]
 
 
 def test_road_rate_by_hand(status, village_facts):
