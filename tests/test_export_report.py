@@ -54,7 +54,7 @@ def test_docx_indicator_table_has_one_row_per_indicator_with_the_core_values(bui
         assert cells[2] == content.fmt(value, d), r.indicator.code
         assert cells[3].startswith(content.fmt(a.target, d))
         assert cells[4] == content.fmt(a.expected, d)
-        assert cells[5] == content.fmt(a.progress, 2)
+        assert cells[5] == content.pct(a.progress)
         assert cells[6] == i18n.status_label(a.status)
         assert cells[7]                      # every status carries its reason
 

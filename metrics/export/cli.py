@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--region", help="地区代码（默认顶级地区）")
     p.add_argument("--period", help="季度 YYYYQn（默认有数据的最新季度）")
     p.add_argument("--plan", help="规划 ID（默认覆盖该季度的规划）")
-    p.add_argument("--as-of", dest="as_of", type=int, help="按某个数据版本（号）当时的数据生成")
+    p.add_argument("--as-of", dest="as_of", help="按某个数据版本（号）或某个时间（YYYY-MM-DD[ HH:MM]）当时的数据生成")
     p.add_argument("--children", action="store_true", help="为每个下级地区各生成一份，打包为 ZIP")
     p.add_argument("--sections", help="只含这些部分，逗号分隔：" + ",".join(SECTION_KEYS) + "（默认全部；封面总有）")
     p.add_argument("--format", choices=["docx", "pdf"], required=True)

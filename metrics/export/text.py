@@ -76,7 +76,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "p ≥ {on_track} 或按最近8个季度的线性趋势可在目标期达到目标为“正常推进”；"
         "{accelerate} ≤ p < {on_track} 为“需加快”；0 ≤ p < {accelerate} 为“严重滞后”；p < 0 为“倒退”；"
         "没有当期数值为“无数据”；地区没有适用目标为“无目标”。目标期过后按目标期数值作最终评估（达标/未达标）。"
-        "比率类指标在各级地区均以分子、分母分别汇总后相除，不对下级比率取平均。",
+        "比率类指标在各级地区均以分子、分母分别汇总后相除，不对下级比率取平均。"
+        "每个指标只有一种口径（期末、累计、本季新增或年初至今），其所有数字均按该口径；年初至今类与往年同季度比较。"
+        "表中“进度”为 p 的百分数，即实际进展占应达进展的比例。",
         "Each indicator starts from its baseline b at the plan's base period, with target g at target period T. "
         "With f the share of quarters elapsed from base to T, the expected value now is e = b + (g − b)·f "
         "(milestones: finished years' quantities plus this year's pro rata; schedules: interpolated by date; "
@@ -85,7 +87,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "p ≥ {on_track} or the linear trend of the last 8 quarters reaches g by T; Needs acceleration when "
         "{accelerate} ≤ p < {on_track}; Off track when 0 ≤ p < {accelerate}; Regressing when p < 0; No data without "
         "a current value; No target where no target applies. After T the assessment is final (Met / Not met). "
-        "Ratios are computed from summed numerators and denominators at every level, never by averaging."),
+        "Ratios are computed from summed numerators and denominators at every level, never by averaging. "
+        "Each indicator has one basis (end of period, cumulative, new this quarter or year to date) used by all its "
+        "numbers; year-to-date values are compared with the same quarter of earlier years. "
+        "'Progress' in the tables is p as a percentage: the progress made as a share of the progress due."),
     "report_appendix_intro": ("本报告所用目标均出自以下文件条款：", "Every target used in this report cites this document and clause:"),
     "report_no_children": ("该地区没有下级地区。", "This region has no sub-regions."),
     "report_page_of": ("第 {page} 页", "Page {page}"),

@@ -56,7 +56,7 @@ def render(data: ReportData, fmt: str, lang: str = "zh", sections=SECTIONS,
 
 
 def build_report(store: Store, region: str | None, period: str | None, plan_id: str | None, fmt: str,
-                 lang: str = "zh", as_of: int | None = None, sections=SECTIONS, progress: Progress = _quiet,
+                 lang: str = "zh", as_of: int | str | None = None, sections=SECTIONS, progress: Progress = _quiet,
                  today: dt.date | None = None) -> tuple[ReportData, bytes]:
     progress(0.0, i18n.tr("report_progress_data", lang))
     data = report_data(store, region, period, plan_id, as_of=as_of, today=today)
@@ -72,7 +72,7 @@ def file_name(data: ReportData, fmt: str, lang: str = "zh") -> str:
 
 
 def build_children_zip(store: Store, region: str | None, period: str | None, plan_id: str | None, fmt: str,
-                       lang: str = "zh", as_of: int | None = None, sections=SECTIONS,
+                       lang: str = "zh", as_of: int | str | None = None, sections=SECTIONS,
                        progress: Progress = _quiet, today: dt.date | None = None) -> bytes:
     """A ZIP with the report of every child region (every township of a county)."""
     view_region = region or store.hierarchy.root.code

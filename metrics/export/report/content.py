@@ -15,6 +15,7 @@ from metrics.catalog import PILLAR_ORDER
 from metrics.export.report.data import ReportData
 from metrics.i18n import tr
 from metrics.query import IndicatorStatus
+from metrics.reasons import number_text, percent_text, reason_text
 
 SECTIONS = ("summary", "table", "pillars", "lagging", "method", "appendix")
 PATHS_PER_PILLAR = 3        # target-path charts per pillar: its worst lagging indicators
@@ -73,7 +74,13 @@ Block = Cover | Heading | Para | Table | Figure | PageBreak
 
 
 def fmt(value: float | None, decimals: int = 1) -> str:
-    return "—" if value is None else f"{value:,.{decimals}f}"
+    """A number as the method rounds it (so the figure a reader sees agrees with the status)."""
+    return number_text(value, decimals)
+
+
+def pct(p: float | None) -> str:
+    """Progress as a percentage of what is due (0.84 → 84%), as the reasons say it."""
+    return percent_text(p)
 
 
 def period_label(period: str, lang: str) -> str:
@@ -81,40 +88,8 @@ def period_label(period: str, lang: str) -> str:
 
 
 def reason(row: IndicatorStatus, lang: str) -> str:
-    """The status's one-line reason (metrics.reasons when present; else from the numbers)."""
-    try:
-        from metrics.reasons import reason_text  # the method work's wording
-    except ImportError:
-        return _fallback_reason(row, lang)
-    return reason_text(row.assessment, lang)
-
-
-def _fallback_reason(row: IndicatorStatus, lang: str) -> str:
-    a, d = row.assessment, row.indicator.decimals
-    zh = lang != "en"
-    p = fmt(a.progress, 2)
-    if a.status == "no_target":
-        return "该地区此指标无适用目标" if zh else "no target applies here"
-    if a.status == "no_data":
-        return "当期没有数值" if zh else "no value this quarter"
-    if a.status in ("achieved", "met"):
-        return (f"当前值 {fmt(a.value, d)} 已达到目标 {fmt(a.target, d)}" if zh
-                else f"{fmt(a.value, d)} meets the target {fmt(a.target, d)}")
-    if a.status == "not_met":
-        return (f"目标期数值 {fmt(a.value, d)} 未达到目标 {fmt(a.target, d)}" if zh
-                else f"{fmt(a.value, d)} at the target period misses {fmt(a.target, d)}")
-    if a.status == "on_track" and "projection_meets_target" in a.notes:
-        return (f"按趋势预测目标期可达 {fmt(a.projection, d)}" if zh
-                else f"the trend reaches {fmt(a.projection, d)} by the target period")
-    if a.status == "on_track":
-        return f"进度比 {p} ≥ {progress.ON_TRACK}" if zh else f"progress {p} ≥ {progress.ON_TRACK}"
-    if a.status == "accelerate":
-        return (f"进度比 {p}，低于应达进度（{progress.ACCELERATE}–{progress.ON_TRACK}）" if zh
-                else f"progress {p}, between {progress.ACCELERATE} and {progress.ON_TRACK}")
-    if a.status == "off_track":
-        return f"进度比 {p}，不足应达进度的 {progress.ACCELERATE}" if zh else f"progress {p}, below {progress.ACCELERATE}"
-    return (f"当前值 {fmt(a.value, d)} 比基期值 {fmt(a.baseline, d)} 离目标更远" if zh
-            else f"{fmt(a.value, d)} is further from the target than the baseline {fmt(a.baseline, d)}")
+    """The status's one-line reason, in the method's own words."""
+    return reason_text(row.assessment, lang, decimals=row.indicator.decimals)
 
 
 def _indicator_name(row: IndicatorStatus, lang: str) -> str:
@@ -198,7 +173,7 @@ def indicator_table(data: ReportData, lang: str) -> Table:
             target = fmt(a.target, d) + (f"（{r.target.target_period[:4]}）" if lang == "zh" and r.target
                                          else f" ({r.target.target_period[:4]})" if r.target else "")
             rows.append([_indicator_name(r, lang), i18n.unit(r.indicator, lang) or "—", fmt(_value(r), d),
-                         target if a.target is not None else "—", fmt(a.expected, d), fmt(a.progress, 2),
+                         target if a.target is not None else "—", fmt(a.expected, d), pct(a.progress),
                          i18n.status_label(a.status, lang), reason(r, lang)])
             statuses.append(a.status)
     return Table(header, rows, [3.2, 0.8, 1.1, 1.3, 1.1, 0.8, 1.3, 3.2], [False, False, True, True, True, True, False, False],
@@ -256,7 +231,7 @@ def lagging(data: ReportData, lang: str) -> list[Block]:
             [tr("indicator", lang), tr("value", lang), tr("expected", lang), tr("target", lang), tr("progress", lang),
              tr("status", lang), tr("department", lang)],
             [[_indicator_name(r, lang), fmt(_value(r), r.indicator.decimals), fmt(r.assessment.expected, r.indicator.decimals),
-              fmt(r.assessment.target, r.indicator.decimals), fmt(r.assessment.progress, 2),
+              fmt(r.assessment.target, r.indicator.decimals), pct(r.assessment.progress),
               i18n.status_label(r.assessment.status, lang),
               r.indicator.department_en if lang == "en" else r.indicator.department_zh] for r in rows],
             [3, 1.1, 1.1, 1.1, 0.8, 1.3, 2.2], [False, True, True, True, True, False, False],

@@ -55,7 +55,7 @@ class ReportData:
     generated: dt.date
     version: int
     snapshot: Snapshot | None          # the newest snapshot the report reads (or the as-of one)
-    as_of: int | None
+    as_of: int | str | None
     demo: bool
     rows: list[IndicatorStatus]
     children: dict[str, list[IndicatorStatus]]
@@ -107,20 +107,22 @@ class ReportData:
         return out
 
 
-def _view(store: Store, as_of: int | None) -> Store:
-    if as_of is None:
+def _view(store: Store, as_of: int | str | None) -> Store:
+    """The store as it was right after snapshot ``as_of`` (an id, or a date/time) was published."""
+    if as_of is None or as_of == "":
         return store
     at = getattr(store, "at", None)
     if at is None:
-        raise ReportError("report_err_asof", snap=as_of, error="this store has no as-of reads yet")
+        raise ReportError("report_err_asof", snap=as_of, error="this store has no as-of reads")
+    text = str(as_of).strip()
     try:
-        return at(snapshot=as_of)
+        return at(**({"snapshot": int(text)} if text.isdigit() else {"when": text}))
     except (ValueError, KeyError, LookupError, RuntimeError) as exc:
         raise ReportError("report_err_asof", snap=as_of, error=str(exc)) from exc
 
 
 def report_data(store: Store, region: str | None, period: str | None, plan_id: str | None,
-                as_of: int | None = None, today: dt.date | None = None) -> ReportData:
+                as_of: int | str | None = None, today: dt.date | None = None) -> ReportData:
     """Read everything the report shows for a region at a quarter under a plan (defaults as ``status``)."""
     view = _view(store, as_of)
     h = view.hierarchy
@@ -135,9 +137,7 @@ def report_data(store: Store, region: str | None, period: str | None, plan_id: s
     codes = [region] + [c.code for c in h.children(region)]
     assessed = query.assess_many(view, codes, period, plan)
     rows = assessed.pop(region)
-    live = [s for s in view.snapshots() if not s.retracted]
-    if as_of is not None:
-        live = [s for s in live if s.id <= as_of]
+    live = [s for s in view.snapshots() if not s.retracted]   # an as-of view lists them as they were then
     provenance = {}
     for r in rows:
         snap = query.provenance(view, region, period, r.indicator.code)
@@ -152,7 +152,7 @@ def report_data(store: Store, region: str | None, period: str | None, plan_id: s
     return ReportData(
         region=h[region], path=h.path(region), period=period, plan=plan,
         generated=today or dt.date.today(), version=view.version(),
-        snapshot=next((s for s in reversed(live) if as_of is None or s.id == as_of), live[-1] if live else None),
+        snapshot=live[-1] if live else None,
         as_of=as_of, demo=any(s.demo for s in live), rows=rows, children=assessed,
         child_regions=h.children(region), benchmarks=benchmarks, provenance=provenance,
         snapshots=[s for s in live if s.id in used], citations=citations)
