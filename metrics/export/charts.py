@@ -169,8 +169,11 @@ def for_print(fig: go.Figure, title: str | None = None, trace: str | None = None
     if (title or trace) and out.layout.xaxis.side == "top":
         top += 90   # axis labels on top (heatmaps): keep them below the title
     margin = out.layout.margin
-    layout["margin"] = {"t": max(top, margin.t or 0), "l": margin.l if margin.l is not None else 10,
+    old_top = margin.t or 0
+    layout["margin"] = {"t": max(top, old_top), "l": margin.l if margin.l is not None else 10,
                         "r": max(margin.r or 0, 20), "b": margin.b if margin.b is not None else 10}
+    # the plot keeps its size: the title's room is added to the figure, not taken from the plot
+    layout["height"] = (out.layout.height or DEFAULT_HEIGHT_PX) + max(top - old_top, 0)
     out.update_layout(**layout)
     return out
 

@@ -19,6 +19,7 @@ from metrics.reasons import number_text, percent_text, reason_text
 
 SECTIONS = ("summary", "table", "pillars", "lagging", "method", "appendix")
 PATHS_PER_PILLAR = 3        # target-path charts per pillar: its worst lagging indicators
+PATH_HEIGHT = 300           # px before the title: two charts and their titles fit an A4 page
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Heading:
 @dataclass
 class Para:
     text: str
-    kind: str = "body"          # body | headline | note
+    kind: str = "body"          # body | headline | note | lead (kept with what follows)
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Figure:
     fig: go.Figure
     title: str
     trace: str
-    height: int = 340
+    height: int | None = None   # None: the figure's own height plus room for the title
 
 
 @dataclass
@@ -152,7 +153,7 @@ def summary(data: ReportData, lang: str) -> list[Block]:
     counts = data.status_counts()
     total = sum(counts.values()) or 1
     rows: list[list[str] | Group] = [[i18n.status_label(s, lang), str(n), f"{n / total:.0%}"] for s, n in counts.items()]
-    return [Heading(1, tr("report_sec_summary", lang)), Para(headline(data, lang), "report_headline"),
+    return [Heading(1, tr("report_sec_summary", lang)), Para(headline(data, lang), "headline"),
             Table([tr("status", lang), tr("report_count_col", lang), tr("report_share_col", lang)], rows, [3, 1, 1],
                   [False, True, True], statuses=list(counts), status_col=0)]
 
@@ -176,7 +177,7 @@ def indicator_table(data: ReportData, lang: str) -> Table:
                          target if a.target is not None else "—", fmt(a.expected, d), pct(a.progress),
                          i18n.status_label(a.status, lang), reason(r, lang)])
             statuses.append(a.status)
-    return Table(header, rows, [3.2, 0.8, 1.1, 1.3, 1.1, 0.8, 1.3, 3.2], [False, False, True, True, True, True, False, False],
+    return Table(header, rows, [3.0, 0.6, 1.0, 1.75, 1.0, 0.75, 1.3, 3.0], [False, False, True, True, True, True, False, False],
                  statuses=statuses, status_col=6)
 
 
@@ -189,8 +190,9 @@ def _heatmap(data: ReportData, group: list[IndicatorStatus], lang: str) -> go.Fi
         by_code = {s.indicator.code: s for s in data.children.get(child.code, [])}
         statuses.append([by_code[c].assessment.status if c in by_code else "no_data" for c in codes])
         hover.append([i18n.status_label(st, lang) for st in statuses[-1]])
-    return charts.heatmap_figure([i18n.region_name(c, lang) for c in data.child_regions],
-                                 [i18n.name(r.indicator, lang) for r in group], statuses, hover, lang)
+    fig = charts.heatmap_figure([i18n.region_name(c, lang) for c in data.child_regions],
+                                [i18n.name(r.indicator, lang) for r in group], statuses, hover, lang)
+    return fig.update_layout(height=max(170, 30 * len(group) + 120))   # on paper: rows, not a square
 
 
 def pillars(data: ReportData, lang: str) -> list[Block]:
@@ -209,17 +211,17 @@ def pillars(data: ReportData, lang: str) -> list[Block]:
         sep = "、" if lang == "zh" else ", "
         out.append(Para(tr("n_indicators", lang, n=len(group)) + i18n.colon(lang) + sep.join(
             tr("report_headline_part", lang, status=i18n.status_label(s, lang, icon=False), n=counts[s])
-            for s in i18n.STATUS_ORDER if s in counts)))
+            for s in i18n.STATUS_ORDER if s in counts), "lead"))
         heat = _heatmap(data, group, lang)
         if heat is not None:
-            out.append(Figure(heat, tr("report_pillar_heatmap", lang, pillar=name), trace,
-                              height=max(220, 26 * len(group) + 110)))
+            out.append(Figure(heat, tr("report_pillar_heatmap", lang, pillar=name), trace))
         worst = [r for r in lagging if r.indicator.pillar == pillar][:PATHS_PER_PILLAR]
         if not worst:
             out.append(Para(tr("report_pillar_none", lang), "note"))
         for r in worst:
             fig = charts.target_path_figure(r, data.plan.base, lang, benchmark=data.benchmarks.get(r.indicator.code))
-            out.append(Figure(fig, tr("report_pillar_path", lang, name=i18n.name(r.indicator, lang)), trace, height=320))
+            fig.update_layout(height=PATH_HEIGHT)
+            out.append(Figure(fig, tr("report_pillar_path", lang, name=i18n.name(r.indicator, lang)), trace))
     return out
 
 

@@ -186,11 +186,13 @@ def write_docx(blocks: list[Block], images: dict[int, bytes], lang: str) -> byte
         elif isinstance(b, Para):
             p = doc.add_paragraph()
             run = p.add_run(b.text)
-            if b.kind == "report_headline":
+            if b.kind == "headline":
                 run.bold = True
                 run.font.size = Pt(11)
             elif b.kind == "note":
                 run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+            elif b.kind == "lead":
+                p.paragraph_format.keep_with_next = True
         elif isinstance(b, Table):
             _table(doc, b)
         elif isinstance(b, Figure):

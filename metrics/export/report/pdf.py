@@ -24,6 +24,7 @@ h1, h2 { page-break-after: avoid; font-weight: 700; }
 p { margin: 0 0 6pt; text-align: justify; }
 p.headline { font-size: 11pt; padding: 6pt 8pt; background: #f2f6fa; border-left: 3pt solid #0072B2; }
 p.note { color: #555; }
+p.lead { page-break-after: avoid; break-after: avoid; }
 .break { page-break-before: always; }
 table { width: 100%%; table-layout: fixed; border-collapse: collapse; margin: 4pt 0 10pt; font-size: 8pt; line-height: 1.35; }
 thead { display: table-header-group; }
@@ -31,6 +32,7 @@ th { background: #e9eef3; font-weight: 700; text-align: left; }
 th, td { border: 0.5pt solid #b8c2cc; padding: 2.5pt 4pt; vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr { page-break-inside: avoid; }
+tr.group { page-break-after: avoid; break-after: avoid; }
 tr.group td { background: #f4f4f4; font-weight: 700; color: #0b4f7c; }
 td.status { white-space: nowrap; font-weight: 700; }
 figure { margin: 6pt 0 12pt; page-break-inside: avoid; }
