@@ -29,9 +29,10 @@ def cmd_demo(args) -> int:
         print(f"数据目录 {store.dir} 已有数据；如需重建演示数据请加 --force", file=sys.stderr)
         return 1
     if args.force:
-        for name in ("snapshots", "rollups"):
+        for name in ("snapshots", "rollups", "log", "shards", "cache"):
             shutil.rmtree(store.dir / name, ignore_errors=True)
-        store.manifest_path.unlink(missing_ok=True)
+        (store.dir / "manifest.json").unlink(missing_ok=True)
+        store = _store(args)
     snaps = demo.write_demo(store)
     print(f"演示数据已生成：{len(snaps)} 个数据版本，版本号 {store.version()}，目录 {store.dir}")
     return 0
@@ -58,7 +59,13 @@ def cmd_catalog(args) -> int:
 
 def cmd_status(args) -> int:
     from metrics import query, reasons
-    store = _store(args)
+    from metrics.store import StoreError
+    from metrics.store.cli import as_of
+    try:
+        store = as_of(_store(args), args.as_of)
+    except StoreError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     region = args.region or store.hierarchy.root.code
     if region not in store.hierarchy:
         print(f"未知地区代码：{region}", file=sys.stderr)
@@ -97,39 +104,6 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_snapshots(args) -> int:
-    store = _store(args)
-    snaps = store.snapshots()
-    if args.json:
-        _print_json([s.__dict__ for s in snaps])
-        return 0
-    for s in snaps:
-        flag = "（已撤回）" if s.retracted else ""
-        print(f"{s.id:>4}  {s.created_at}  {s.user}  {s.rows:>8} 行  {s.source_name}  {s.comment}{flag}")
-    return 0
-
-
-def cmd_retract(args) -> int:
-    from metrics.store import StoreError
-    try:
-        snap = _store(args).retract(args.id, user=args.user)
-    except StoreError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    print(f"已撤回数据版本 {snap.id}（{snap.source_name}）")
-    return 0
-
-
-def cmd_bench(args) -> int:
-    from metrics import bench
-    result = bench.run(scale=args.scale, repeats=args.repeats)
-    if args.json:
-        _print_json(result)
-    else:
-        bench.print_report(result)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="乡村振兴目标监测 — 命令行")
     parser.add_argument("--data-dir", default=None,
@@ -149,22 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period")
     p.add_argument("--plan")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--as-of", dest="as_of", help="某数据版本发布后或某时刻的状态（版本号或日期时间）")
     p.set_defaults(func=cmd_status)
-
-    p = sub.add_parser("snapshots", help="数据版本列表")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_snapshots)
-
-    p = sub.add_parser("retract", help="撤回一个数据版本")
-    p.add_argument("id", type=int)
-    p.add_argument("--user", default="cli")
-    p.set_defaults(func=cmd_retract)
-
-    p = sub.add_parser("bench", help="性能基准（页面查询耗时、构建耗时）")
-    p.add_argument("--scale", choices=["county", "province"], default="province")
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_bench)
 
     for module in SUBPACKAGE_CLIS:
         importlib.import_module(module).register(sub)
@@ -172,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # each subpackage adds its own subcommands (users …, ingest/template …, report …)
-SUBPACKAGE_CLIS = ("metrics.auth.cli", "metrics.ingest.cli", "metrics.export.cli")
+SUBPACKAGE_CLIS = ("metrics.auth.cli", "metrics.ingest.cli", "metrics.export.cli", "metrics.store.cli")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import periods, progress
+from metrics.auth import SYSTEM
 from metrics.catalog import Catalog, Element, Indicator, Target
 from metrics.regions import Hierarchy
 from metrics.store import Store
@@ -414,7 +415,7 @@ def write_demo(store: Store) -> list:
             continue
         name = f"演示数据_{'2020-2021' if y == 2020 else y}年.csv"
         when = dt.datetime(first + 1, 1, 20, 9, 30) if y < 2026 else dt.datetime(2026, 10, 20, 9, 30)
-        snaps.append(store.publish(part, user=DEMO_USER, comment=f"演示数据：{name[5:-4]} 各季度",
+        snaps.append(store.publish(part, user=SYSTEM, comment=f"演示数据：{name[5:-4]} 各季度",
                                    source_name=name, source_sha256=_sha256(part), demo=True, now=when))
         if y == 2023:
             snaps.append(_publish_correction_and_mistake(store, facts))
@@ -430,14 +431,14 @@ def _publish_correction_and_mistake(store: Store, facts: pd.DataFrame):
     if not fix.empty:
         fix["value"] = fix["value"] + 3
         _refuse_invalid(fix, store.catalog, "演示更正数据")
-        store.publish(fix, user=DEMO_USER, comment="演示：更正 2023Q3 人口（补录外出返乡人员）",
+        store.publish(fix, user=SYSTEM, comment="演示：更正 2023Q3 人口（补录外出返乡人员）",
                       source_name="演示数据_更正_2023Q3.csv", source_sha256=_sha256(fix), demo=True,
                       now=dt.datetime(2024, 2, 5, 15, 0))
     # a unit error that passes validation (population in the wrong unit), later retracted
     wrong = facts[(facts["period"] == "2023Q4") & (facts["element_code"] == "population")].head(200).copy()
     wrong["value"] = wrong["value"] * 10
     _refuse_invalid(wrong, store.catalog, "演示误传数据")
-    bad = store.publish(wrong, user=DEMO_USER, comment="演示：误传的文件（单位错误，已撤回）",
+    bad = store.publish(wrong, user=SYSTEM, comment="演示：误传的文件（单位错误，已撤回）",
                         source_name="演示数据_误传.csv", source_sha256=_sha256(wrong), demo=True,
                         now=dt.datetime(2024, 2, 6, 10, 0))
-    return store.retract(bad.id, user=DEMO_USER, now=dt.datetime(2024, 2, 6, 16, 0))
+    return store.retract(bad.id, user=SYSTEM, now=dt.datetime(2024, 2, 6, 16, 0))

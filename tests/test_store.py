@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from metrics import query
-from metrics import store as store_mod
+from metrics.auth import PermissionDenied, User
 from metrics.regions import parse_regions_csv
 from metrics.store import Store, StoreError
+from metrics.store import shards as shards_mod
 
 REGIONS = """code,name,level,parent
 990000000000,测试县,county,
@@ -30,8 +31,11 @@ def store(tmp_path):
     return Store(tmp_path, hierarchy=parse_regions_csv(REGIONS))
 
 
+ANALYST = User("测试", "analyst")
+
+
 def publish(store, rows, name="f.csv"):
-    return store.publish(facts(rows), user="测试", comment="c", source_name=name, source_sha256="0")
+    return store.publish(facts(rows), user=ANALYST, comment="c", source_name=name, source_sha256="0")
 
 
 def test_ratio_at_every_level_is_ratio_of_sums(store):
@@ -61,12 +65,32 @@ def test_newest_snapshot_wins_and_retraction_restores(store):
     value = lambda: query.indicator_values(store, ["990000000000"], ["toilets_built"])["value"].iloc[0]  # noqa: E731
     assert value() == 7
     v_before = store.version()
-    store.retract(second.id, user="测试")
+    store.retract(second.id, user=ANALYST)
     assert value() == 5 and store.version() == v_before + 1
     assert [s.retracted for s in store.snapshots()] == [False, True]
+    assert store.snapshots()[1].retracted_by == "测试"
     with pytest.raises(StoreError):
-        store.retract(second.id, user="测试")
-    assert first.id == 1 and (store.dir / first.file).exists() and (store.dir / second.file).exists()
+        store.retract(second.id, user=ANALYST)
+    store.restore(second.id, user=ANALYST)
+    assert value() == 7 and not store.snapshots()[1].retracted
+    with pytest.raises(StoreError):
+        store.restore(second.id, user=ANALYST)
+    # nothing is deleted: both snapshots' rows stay in the fact log
+    logged = store.log.facts_dataset().to_table().to_pandas()
+    assert first.id == 1 and set(logged["snapshot_id"]) == {1, 2}
+
+
+def test_writes_require_an_analyst(store):
+    viewer = User("看客", "viewer")
+    with pytest.raises(PermissionDenied):
+        store.publish(facts([("990000100201", "toilets_built", "2024Q2", 5.0)]), user=viewer, comment="c",
+                      source_name="f.csv", source_sha256="0")
+    first = publish(store, [("990000100201", "toilets_built", "2024Q2", 5.0)])
+    with pytest.raises(PermissionDenied):
+        store.retract(first.id, user=viewer)
+    assert len(store.snapshots()) == 1 and not store.snapshots()[0].retracted
+    audit = [json.loads(line) for line in (store.dir / "audit.jsonl").read_text().splitlines()]
+    assert [(a["action"], a["user"], a["snapshot_id"]) for a in audit] == [("publish", "测试", first.id)]
 
 
 def test_coverage_counts_units_with_at_least_one(store):
@@ -86,7 +110,7 @@ def test_failed_publish_leaves_previous_state(store, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store_mod, "build_rollups", crash)
+    monkeypatch.setattr(shards_mod, "apply", crash)
     with pytest.raises(OSError):
         publish(store, [("990000100201", "toilets_built", "2024Q2", 99.0)])
     assert json.loads(store.manifest_path.read_text()) == manifest

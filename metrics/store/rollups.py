@@ -1,0 +1,233 @@
+"""Rollups: every region x element x quarter summed up the hierarchy, kept in shard files.
+
+A shard is one DuckDB file per (group, quarter). The groups are the root's children (the
+provinces at national scale): a group's shard holds the rollup rows of every region below the
+root in that subtree and the group's current leaf facts. The ``top`` shard of a quarter holds
+the root's rows, a copy of every group's own row, and the root's own facts. A publish of one
+province's quarter therefore rewrites two files of ~10⁶ rows at most, whatever the size of the
+store; the files are written under new names and made visible together by the manifest swap.
+
+Aggregations: ``sum`` adds up, ``weighted_mean`` keeps Σ value·weight and Σ weight (the
+division happens at query time), ``none`` (benchmarks, published averages) stays on its own
+region and is never summed upward. Coverage ("share of units at a level whose sub-tree total
+is > 0") is stored as element ``code@level`` with counts in value_sum/weight_sum, which add up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from metrics import paths
+from metrics.catalog import Catalog
+from metrics.regions import Hierarchy
+
+TOP = "top"
+# Above this many regions the quarter's rollups are split into one shard per child of the root
+# (a province at national scale) plus a top shard; below it one shard per quarter is smaller
+# and faster than many (a DuckDB file costs ~50 ms to write, however small).
+SPLIT_REGIONS = 50_000
+ROLLUP_COLUMNS = ("region_code", "element_code", "period", "value_sum", "weight_sum", "n_facts",
+                  "snapshot_id")
+_OUT = """region_code, element_code, period, value_sum::DOUBLE AS value_sum,
+          weight_sum::DOUBLE AS weight_sum, n_facts::BIGINT AS n_facts, snapshot_id::INTEGER AS snapshot_id"""
+
+
+def connect(database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Every DuckDB connection of the store: with the configured memory limit."""
+    limit = str(paths.settings()["duckdb_memory_limit"])
+    return duckdb.connect(database, read_only=read_only, config={"memory_limit": limit})
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sql_path(path: Path) -> str:
+    """A file path as a SQL string literal (ATTACH takes no parameters; paths are ours)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@dataclass
+class Layout:
+    """What the rollups depend on besides the facts: the hierarchy and the catalog's rules."""
+    regions: pd.DataFrame          # code, parent, depth, level, grp (depth-1 ancestor; None for the root)
+    elements: pd.DataFrame         # code, aggregation, weight
+    coverage: pd.DataFrame         # element, level
+    unit_counts: pd.DataFrame      # level, n
+    root: str
+    root_level: str
+    shard_of: dict[str, str]       # region code -> the group whose shard holds its rows
+    fingerprint: str
+    split: int                     # 1: one group per child of the root, plus a top shard; 0: one group
+
+    @classmethod
+    def of(cls, hierarchy: Hierarchy, catalog: Catalog, split: int | None = None) -> Layout:
+        split = int(len(hierarchy) > SPLIT_REGIONS) if split is None else split
+        rows, depth, grp = [], {}, {}
+        for r in hierarchy.in_order():       # parents come before children
+            d = depth[r.parent] + 1 if r.parent else 0
+            g = None if d < split else (r.code if d == split else grp[r.parent])
+            depth[r.code], grp[r.code] = d, g
+            rows.append((r.code, r.parent, d, r.level, g))
+        regions = pd.DataFrame(rows, columns=["code", "parent", "depth", "level", "grp"])
+        regions["depth"] = regions["depth"].astype("int32")
+        elements = pd.DataFrame(
+            [(e.code, e.aggregation, e.weight) for e in catalog.elements.values()],
+            columns=["code", "aggregation", "weight"])
+        coverage = pd.DataFrame(
+            [(i.formula["element"], i.formula["level"]) for i in catalog.indicators.values()
+             if i.kind == "coverage"], columns=["element", "level"]).drop_duplicates()
+        unit_counts = regions.groupby("level").size().rename("n").reset_index()
+        shard_of = {c: (TOP if split and d <= 1 else g)
+                    for c, d, g in zip(regions["code"], regions["depth"], regions["grp"])}
+        digest = hashlib.sha256()
+        digest.update(json.dumps([split, rows, elements.values.tolist(), coverage.values.tolist()],
+                                 default=str).encode())
+        return cls(regions, elements, coverage, unit_counts, hierarchy.root.code, hierarchy.root.level,
+                   shard_of, digest.hexdigest()[:16], split)
+
+    def load(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the layout tables (regions, elements, coverage_spec, unit_counts, closure)."""
+        for name, frame in (("regions", self.regions), ("elements", self.elements),
+                            ("coverage_spec", self.coverage), ("unit_counts", self.unit_counts)):
+            con.register(f"{name}_df", frame)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")  # noqa: S608
+            con.unregister(f"{name}_df")
+        # closure (unit, ancestor) for the units coverage counts, ancestors below the root
+        con.execute("""CREATE OR REPLACE TEMP TABLE closure AS
+                       SELECT code, code AS ancestor, depth FROM regions
+                       WHERE level IN (SELECT level FROM coverage_spec) AND depth >= $split""",
+                    {"split": self.split})
+        while True:
+            added = con.execute(
+                """INSERT INTO closure
+                   SELECT c.code, r.parent, c.depth - 1 FROM closure c JOIN regions r ON r.code = c.ancestor
+                   WHERE c.depth - 1 >= $split AND NOT EXISTS
+                     (SELECT 1 FROM closure x WHERE x.code = c.code AND x.ancestor = r.parent)""",
+                {"split": self.split}).fetchone()[0]
+            if not added:
+                break
+
+
+def _own_rows(con: duckdb.DuckDBPyConnection, facts: str, target: str) -> None:
+    """Each region's own contribution from the current facts in table ``facts``."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {target} AS
+        SELECT f.region_code, f.element_code, f.period, f.value AS value_sum, NULL::DOUBLE AS weight_sum,
+               1::BIGINT AS n_facts, f.snapshot_id, r.depth
+        FROM {facts} f JOIN regions r ON r.code = f.region_code
+        JOIN elements e ON e.code = f.element_code AND e.aggregation IN ('sum', 'none')
+        UNION ALL
+        SELECT f.region_code, f.element_code, f.period, f.value * w.value,
+               CASE WHEN f.value IS NOT NULL THEN w.value END, 1, f.snapshot_id, r.depth
+        FROM {facts} f JOIN regions r ON r.code = f.region_code
+        JOIN elements e ON e.code = f.element_code AND e.aggregation = 'weighted_mean'
+        LEFT JOIN {facts} w ON w.region_code = f.region_code AND w.element_code = e.weight
+                           AND w.period = f.period""")  # noqa: S608 (table names are constants)
+
+
+def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int) -> None:
+    """From temp table ``cur`` (current facts of regions at depth >= split, one quarter) build
+    ``group_rows`` (grp, rollup columns): every region of the groups present, with coverage."""
+    _own_rows(con, "cur", "acc")
+    for depth in range(max_depth, split, -1):   # deepest first, up to the group's own row
+        con.execute(
+            """INSERT INTO acc
+               SELECT r.parent, a.element_code, a.period, sum(a.value_sum), sum(a.weight_sum),
+                      sum(a.n_facts), max(a.snapshot_id), $depth - 1
+               FROM acc a JOIN regions r ON r.code = a.region_code
+               JOIN elements e ON e.code = a.element_code AND e.aggregation <> 'none'
+               WHERE a.depth = $depth GROUP BY r.parent, a.element_code, a.period""", {"depth": depth})
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE base AS
+           SELECT region_code, element_code, period, sum(value_sum) AS value_sum, sum(weight_sum) AS weight_sum,
+                  sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
+           FROM acc GROUP BY ALL""")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE group_rows AS
+            SELECT r.grp, {_OUT} FROM base b JOIN regions r ON r.code = b.region_code
+            UNION ALL
+            SELECT g.grp, {_OUT} FROM (
+              SELECT c.ancestor AS region_code, cs.element || '@' || cs.level AS element_code, p.period,
+                     count(*) FILTER (WHERE rb.value_sum > 0) AS value_sum, count(*) AS weight_sum,
+                     count(rb.value_sum) AS n_facts, max(rb.snapshot_id) AS snapshot_id
+              FROM coverage_spec cs
+              JOIN regions u ON u.level = cs.level AND u.grp IN (SELECT DISTINCT grp FROM base
+                                                                 JOIN regions ON code = region_code)
+              CROSS JOIN (SELECT DISTINCT period FROM cur) p
+              LEFT JOIN base rb ON rb.region_code = u.code AND rb.element_code = cs.element
+                               AND rb.period = p.period
+              JOIN closure c ON c.code = u.code
+              GROUP BY ALL HAVING count(rb.value_sum) > 0) x
+            JOIN regions g ON g.code = x.region_code""")  # noqa: S608
+    con.execute("DROP TABLE acc; DROP TABLE base")
+
+
+def build_top(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """From ``rootcur`` (the root's own facts) and ``prov`` (every group's own rows, one quarter)
+    build ``top_rows``: the root's rows and the groups' rows."""
+    _own_rows(con, "rootcur", "acc_top")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE base_top AS
+            SELECT region_code, element_code, period, sum(value_sum) AS value_sum,
+                   sum(weight_sum) AS weight_sum, sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
+            FROM (SELECT region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id
+                  FROM acc_top
+                  UNION ALL
+                  SELECT $root, p.element_code, p.period, p.value_sum, p.weight_sum, p.n_facts, p.snapshot_id
+                  FROM prov p JOIN elements e ON e.code = p.element_code AND e.aggregation <> 'none')
+            GROUP BY ALL""", {"root": layout.root})  # noqa: S608
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE top_rows AS
+            SELECT {_OUT} FROM base_top
+            UNION ALL
+            SELECT {_OUT} FROM (
+              SELECT $root AS region_code, parts.element || '@' || parts.level AS element_code, parts.period,
+                     sum(v) AS value_sum, any_value(uc.n) AS weight_sum, sum(parts.n) AS n_facts, max(s) AS snapshot_id
+              FROM (SELECT cs.element, cs.level, p.period, p.value_sum AS v, p.n_facts AS n, p.snapshot_id AS s
+                    FROM coverage_spec cs JOIN prov p ON p.element_code = cs.element || '@' || cs.level
+                    UNION ALL
+                    SELECT cs.element, cs.level, rb.period, CASE WHEN rb.value_sum > 0 THEN 1 ELSE 0 END, 1,
+                           rb.snapshot_id
+                    FROM coverage_spec cs JOIN base_top rb ON rb.region_code = $root
+                         AND rb.element_code = cs.element AND rb.value_sum IS NOT NULL
+                    WHERE cs.level = $root_level) parts
+              JOIN unit_counts uc ON uc.level = parts.level
+              GROUP BY parts.element, parts.level, parts.period HAVING sum(parts.n) > 0)
+            UNION ALL
+            SELECT {_OUT} FROM prov""", {"root": layout.root, "root_level": layout.root_level})  # noqa: S608
+    con.execute("DROP TABLE acc_top; DROP TABLE base_top")
+
+
+SMALL_SHARD_ROWS = 100_000
+
+
+def write_shard(con: duckdb.DuckDBPyConnection, path: Path, rollup_sql: str, facts_sql: str,
+                params: dict | None = None, rows: int = 0) -> None:
+    """Write one shard file (rollup + facts tables) under a temporary name, fsync, rename.
+    Small shards use 16 KiB blocks (a default-block file is ~800 KB however few its rows)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    block = " (BLOCK_SIZE 16384)" if rows < SMALL_SHARD_ROWS else ""
+    con.execute(f"ATTACH {sql_path(tmp)} AS shard_w{block}")
+    try:
+        con.execute(f"CREATE TABLE shard_w.rollup AS {rollup_sql} ORDER BY region_code, element_code",
+                    params or {})
+        con.execute(f"CREATE TABLE shard_w.facts AS {facts_sql} ORDER BY region_code, element_code",
+                    params or {})
+    finally:
+        con.execute("DETACH shard_w")
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

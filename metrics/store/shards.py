@@ -1,0 +1,193 @@
+"""Keeping the rollup shards in step with the fact log: full rebuild and incremental apply.
+
+A shard set is ``{period: {group: relative file}}`` under a root directory; the manifest that
+names it is the only commit point readers see. Every shard file is written under a new name
+(``<group>-<tag>.duckdb``), so a set being built never disturbs the one in force.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from metrics.store.log import FactLog
+from metrics.store.rollups import TOP, Layout, build_groups, build_top, connect, fsync_dir, sql_path, write_shard
+
+ShardMap = dict[str, dict[str, str]]
+_FACT_COLS = "region_code, element_code, period, value, snapshot_id"
+_ROLLUP_COLS = "region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id"
+
+
+def read_manifest(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def write_manifest(path: Path, manifest: dict) -> None:
+    """Replace the manifest atomically (temp, fsync, rename, fsync dir): the commit point."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def shard_files(shards: ShardMap) -> set[str]:
+    return {rel for groups in shards.values() for rel in groups.values()}
+
+
+def _max_depth(layout: Layout) -> int:
+    return int(layout.regions["depth"].max()) if len(layout.regions) else 0
+
+
+def _write_period(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, period: str, tag: str,
+                  groups: list[str]) -> dict[str, str]:
+    """Write the shards of ``groups`` (from group_rows / cur) and the top (from top_rows / rootcur)."""
+    out: dict[str, str] = {}
+    for g in groups:
+        n = con.execute("SELECT count(*) FROM group_rows WHERE grp = $g", {"g": g}).fetchone()[0]
+        if not n:
+            continue
+        rel = f"{period}/{g}-{tag}.duckdb"
+        # when split, the group's own row lives in the top shard only (one home per region)
+        own = " AND region_code <> grp" if layout.split else ""
+        write_shard(con, root / rel, f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE grp = $g{own}",  # noqa: S608 (aliases and table names are ours; values are parameters)
+                    f"""SELECT {_FACT_COLS} FROM cur f JOIN regions r ON r.code = f.region_code
+                        WHERE r.grp = $g""", {"g": g}, rows=n)  # noqa: S608
+        out[g] = rel
+    n = con.execute("SELECT count(*) FROM top_rows").fetchone()[0] if layout.split else 0
+    if n:
+        rel = f"{period}/{TOP}-{tag}.duckdb"
+        write_shard(con, root / rel, f"SELECT {_ROLLUP_COLS} FROM top_rows", f"SELECT {_FACT_COLS} FROM rootcur",  # noqa: S608 (aliases and table names are ours; values are parameters)
+                    rows=n)
+        out[TOP] = rel
+    return out
+
+
+def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """``allcur`` (current facts, one quarter) -> ``cur`` (below the root) and ``rootcur``."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE cur AS
+                   SELECT f.* FROM allcur f JOIN regions r ON r.code = f.region_code AND r.depth >= $split""",
+                {"split": layout.split})
+    con.execute("CREATE OR REPLACE TEMP TABLE rootcur AS SELECT * FROM allcur WHERE region_code = $root",
+                {"root": layout.root})
+
+
+def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str) -> ShardMap:
+    """Every shard from the fact log, for the given active snapshots (quarter by quarter)."""
+    dataset = log.facts_dataset()
+    if dataset is None or not active:
+        return {}
+    con = connect()
+    try:
+        layout.load(con)
+        con.register("log_ds", dataset)
+        ids = sorted(active)
+        periods = [r[0] for r in con.execute(
+            "SELECT DISTINCT period FROM log_ds WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[])) ORDER BY 1",
+            {"ids": ids}).fetchall()]
+        shards: ShardMap = {}
+        for p in periods:
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE allcur AS
+                    SELECT region_code, element_code, period, arg_max(value, snapshot_id) AS value,
+                           max(snapshot_id) AS snapshot_id
+                    FROM log_ds WHERE period = $p AND snapshot_id IN (SELECT unnest($ids::INTEGER[]))
+                    GROUP BY region_code, element_code, period""", {"p": p, "ids": ids})  # noqa: S608
+            _split_current(con, layout)
+            build_groups(con, _max_depth(layout), layout.split)
+            if layout.split:
+                con.execute(f"""CREATE OR REPLACE TEMP TABLE prov AS SELECT {_ROLLUP_COLS} FROM group_rows g
+                                WHERE g.region_code = g.grp""")  # noqa: S608
+                build_top(con, layout)
+            groups = [r[0] for r in con.execute("SELECT DISTINCT grp FROM group_rows ORDER BY 1").fetchall()]
+            written = _write_period(con, root, layout, p, tag, groups)
+            if written:
+                shards[p] = written
+        return shards
+    finally:
+        con.close()
+
+
+def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_id: int, active: set[int],
+          tag: str, published: pa.Table | None = None) -> ShardMap:
+    """The shard set after one event on ``snapshot_id`` (publish, retract or restore), given the
+    active snapshots after it: only the (group, quarter) shards the snapshot touches, and the
+    quarter's top shard, are rebuilt; every other shard file is carried over as it is.
+
+    ``published``: the snapshot's rows when it is the newest active one (a publish), which
+    spares reading them back from the log."""
+    con = connect()
+    try:
+        layout.load(con)
+        dataset = log.facts_dataset()
+        if dataset is not None:
+            con.register("log_ds", dataset)
+        ids = sorted(active)
+        if published is not None and snapshot_id == max(active, default=0):
+            con.register("published_t", published)
+            con.execute(f"""CREATE TEMP TABLE newvals AS SELECT {_FACT_COLS} FROM published_t""")  # noqa: S608
+            con.execute("CREATE TEMP TABLE keys AS SELECT region_code, element_code, period FROM newvals")
+        else:
+            con.execute("""CREATE TEMP TABLE keys AS SELECT DISTINCT region_code, element_code, period
+                           FROM log_ds WHERE snapshot_id = $s""", {"s": snapshot_id})
+            con.execute(
+                """CREATE TEMP TABLE newvals AS
+                   SELECT l.region_code, l.element_code, l.period, arg_max(l.value, l.snapshot_id) AS value,
+                          max(l.snapshot_id) AS snapshot_id
+                   FROM log_ds l SEMI JOIN keys k ON k.region_code = l.region_code
+                        AND k.element_code = l.element_code AND k.period = l.period
+                   WHERE l.period IN (SELECT DISTINCT period FROM keys)
+                     AND l.snapshot_id IN (SELECT unnest($ids::INTEGER[]))
+                   GROUP BY ALL""", {"ids": ids})
+        out: ShardMap = {p: dict(g) for p, g in shards.items()}
+        periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM keys ORDER BY 1").fetchall()]
+        for p in periods:
+            touched = [r[0] for r in con.execute(
+                """SELECT DISTINCT r.grp FROM keys k JOIN regions r ON r.code = k.region_code
+                   WHERE k.period = $p AND r.grp IS NOT NULL ORDER BY 1""", {"p": p}).fetchall()]
+            old = out.get(p, {})
+            attached = []
+            parts = ["SELECT * FROM newvals WHERE period = $p"]
+            for i, g in enumerate(touched + ([TOP] if layout.split else [])):
+                if g in old:
+                    alias = f"old{i}"
+                    con.execute(f"ATTACH {sql_path(root / old[g])} AS {alias} (READ_ONLY)")
+                    attached.append(alias)
+                    parts.append(f"""SELECT {_FACT_COLS} FROM {alias}.facts o
+                                     ANTI JOIN keys k ON k.region_code = o.region_code
+                                          AND k.element_code = o.element_code AND k.period = o.period""")  # noqa: S608 (aliases and table names are ours; values are parameters)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE allcur AS {' UNION ALL '.join(parts)}", {"p": p})
+            _split_current(con, layout)
+            build_groups(con, _max_depth(layout), layout.split)
+            if layout.split:
+                prov = [f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp"]  # noqa: S608 (aliases and table names are ours; values are parameters)
+                if TOP in old:
+                    top_alias = attached[-1]
+                    prov.append(f"""SELECT {_ROLLUP_COLS} FROM {top_alias}.rollup
+                                    WHERE region_code <> $root
+                                      AND region_code NOT IN (SELECT unnest($touched::VARCHAR[]))""")  # noqa: S608 (aliases and table names are ours; values are parameters)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE prov AS {' UNION ALL '.join(prov)}",
+                            {"root": layout.root, "touched": touched} if TOP in old else {})
+                build_top(con, layout)
+            for alias in attached:
+                con.execute(f"DETACH {alias}")
+            written = _write_period(con, root, layout, p, tag, touched)
+            groups = {g: rel for g, rel in old.items() if g not in touched and not (g == TOP and layout.split)}
+            groups.update(written)
+            if groups:
+                out[p] = dict(sorted(groups.items()))
+            else:
+                out.pop(p, None)
+        return out
+    finally:
+        con.close()

@@ -1,0 +1,255 @@
+"""Snapshots, the read API every Store shares, and read-only views of past states (as-of)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from metrics.store import shards as sh
+from metrics.store.log import Event, replay
+from metrics.store.reader import ShardReader
+from metrics.store.rollups import ROLLUP_COLUMNS, TOP, connect
+
+KEY_COLUMNS = ["region_code", "element_code", "period"]
+
+
+class StoreError(RuntimeError):
+    """A refused store operation; the message is for the user (Chinese)."""
+
+
+@dataclass
+class Snapshot:
+    id: int
+    created_at: str
+    user: str
+    comment: str
+    source_name: str
+    source_sha256: str
+    rows: int
+    retracted: bool = False
+    retracted_at: str | None = None
+    retracted_by: str | None = None
+    demo: bool = False
+    restored_at: str | None = None
+    restored_by: str | None = None
+    event_seq: int = 0
+
+
+def snapshots_from(events: list[Event]) -> list[Snapshot]:
+    """Replay events into the snapshot list (id order)."""
+    snaps: dict[int, Snapshot] = {}
+    for e in events:
+        if e.action == "publish":
+            snaps[e.snapshot_id] = Snapshot(id=e.snapshot_id, created_at=e.at, user=e.user, comment=e.comment,
+                                            source_name=e.source_name, source_sha256=e.source_sha256,
+                                            rows=int(e.rows), demo=bool(e.demo), event_seq=e.seq)
+        elif e.snapshot_id in snaps:
+            s = snaps[e.snapshot_id]
+            if e.action == "retract":
+                s.retracted, s.retracted_at, s.retracted_by = True, e.at, e.user
+            elif e.action == "restore":
+                s.retracted, s.restored_at, s.restored_by = False, e.at, e.user
+    return [snaps[k] for k in sorted(snaps)]
+
+
+def _parse_when(when: dt.datetime | dt.date | str) -> dt.datetime:
+    if isinstance(when, dt.datetime):
+        return when.replace(tzinfo=None)
+    if isinstance(when, dt.date):
+        return dt.datetime.combine(when, dt.time.max)
+    text = str(when).strip()
+    try:
+        if len(text) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time.max)
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        raise StoreError(f"无法识别的时间：{text}（应为 2024-06-30 或 2024-06-30T18:00）") from None
+
+
+def event_seq_at(events: list[Event], snapshot: int | None, when) -> int:
+    """The last event of the state asked for: after snapshot ``snapshot``'s publication, or at ``when``."""
+    if snapshot is not None:
+        seq = next((e.seq for e in events if e.action == "publish" and e.snapshot_id == int(snapshot)), None)
+        if seq is None:
+            raise StoreError(f"没有编号为 {snapshot} 的数据版本")
+        return seq
+    if when is not None:
+        limit = _parse_when(when)
+        seqs = [e.seq for e in events if dt.datetime.fromisoformat(e.at).replace(tzinfo=None) <= limit]
+        return max(seqs, default=0)
+    return events[-1].seq if events else 0
+
+
+def parse_as_of(text: str) -> dict:
+    """CLI ``--as-of``: a snapshot id (digits) or a date/time."""
+    text = text.strip()
+    return {"snapshot": int(text)} if text.isdigit() else {"when": text}
+
+
+class ReadMixin:
+    """Reads shared by the live Store and its as-of views (query.py needs only these)."""
+
+    def rollup_rows(self, region_codes: list[str], element_codes: list[str],
+                    period_from: str | None = None, period_to: str | None = None) -> pd.DataFrame:
+        """Rollup rows: region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id."""
+        return pd.DataFrame(self.rollup_arrays(region_codes, element_codes, period_from, period_to),
+                            columns=list(ROLLUP_COLUMNS))
+
+    def periods_with_data(self) -> list[str]:
+        return sorted(self._shards())
+
+    def regions_with_data(self) -> set[str]:
+        """Regions with a rollup row (reads the top shard and every group shard: not a hot path)."""
+        files = [self._shard_root() / rel for groups in self._shards().values() for rel in groups.values()]
+        if not files:
+            return set()
+        out = ShardReader.get().query(files, "rollup", "DISTINCT region_code", "true", {}, "region_code")
+        return set(out["region_code"].tolist())
+
+    def is_empty(self) -> bool:
+        return not self._active()
+
+    def current_values(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """``keys`` (region_code, element_code, period) with the current leaf ``value`` and the
+        ``snapshot_id`` it comes from (NaN / <NA> where nothing is published)."""
+        keys = keys[KEY_COLUMNS].astype(str).drop_duplicates().reset_index(drop=True)
+        empty = keys.assign(value=np.nan, snapshot_id=pd.array([None] * len(keys), dtype="Int32"))
+        grp = self.layout.regions.set_index("code")["grp"].to_dict()
+        shards = self._shards()
+        files = sorted({self._shard_root() / shards[p][g if g is not None else TOP]
+                        for p, g in {(p, grp.get(r, "?")) for r, p in zip(keys["region_code"], keys["period"])}
+                        if p in shards and (g if g is not None else TOP) in shards[p]})
+        if not files or keys.empty:
+            return empty
+        reader = ShardReader.get()
+        aliases = [reader.alias(f) for f in files]
+        cur = reader.con.cursor()
+        try:
+            cur.register("wanted_keys", keys)
+            union = " UNION ALL ".join(f"SELECT * FROM {a}.facts" for a in aliases)  # noqa: S608 (aliases and table names are ours; values are parameters)
+            found = cur.execute(
+                f"""SELECT k.region_code, k.element_code, k.period, f.value, f.snapshot_id
+                    FROM wanted_keys k LEFT JOIN ({union}) f USING (region_code, element_code, period)""").df()  # noqa: S608 (aliases and table names are ours; values are parameters)
+        finally:
+            cur.close()
+        out = keys.merge(found, on=KEY_COLUMNS, how="left")
+        out["snapshot_id"] = out["snapshot_id"].astype("Int32")
+        return out
+
+    def current_facts(self) -> pd.DataFrame:
+        """Every current fact (region_code, element_code, period, value, snapshot_id), from the log.
+        Reads the whole state: for tests and small stores, not for the pages."""
+        return self._facts_for(self._active())
+
+    def _facts_for(self, active: set[int], only_snapshots: set[int] | None = None) -> pd.DataFrame:
+        cols = KEY_COLUMNS + ["value", "snapshot_id"]
+        dataset = self.log.facts_dataset()
+        if dataset is None or not active:
+            return pd.DataFrame(columns=cols)
+        con = connect()
+        try:
+            con.register("log_ds", dataset)
+            where = ""
+            if only_snapshots is not None:
+                where = """AND (region_code, element_code, period) IN (SELECT (region_code, element_code, period)
+                           FROM log_ds WHERE snapshot_id IN (SELECT unnest($touch::INTEGER[])))"""
+            return con.execute(
+                f"""SELECT region_code, element_code, period, arg_max(value, snapshot_id) AS value,
+                           max(snapshot_id) AS snapshot_id
+                    FROM log_ds WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[])) {where}
+                    GROUP BY ALL ORDER BY region_code, element_code, period""",  # noqa: S608
+                {"ids": sorted(active), **({"touch": sorted(only_snapshots)} if only_snapshots is not None else {})},
+            ).df()
+        finally:
+            con.close()
+
+    def diff(self, a: int, b: int) -> pd.DataFrame:
+        """Leaf facts that differ between the states right after snapshots ``a`` and ``b``:
+        region_code, element_code, period, old (after a), new (after b)."""
+        events = self.events()
+        active_a = replay(events, event_seq_at(events, a, None))
+        active_b = replay(events, event_seq_at(events, b, None))
+        touch = active_a ^ active_b
+        cols = KEY_COLUMNS + ["old", "new"]
+        if not touch:
+            return pd.DataFrame(columns=cols)
+        old = self._facts_for(active_a, touch)[KEY_COLUMNS + ["value"]].rename(columns={"value": "old"})
+        new = self._facts_for(active_b, touch)[KEY_COLUMNS + ["value"]].rename(columns={"value": "new"})
+        both = old.merge(new, on=KEY_COLUMNS, how="outer")
+        changed = ~((both["old"] == both["new"]) | (both["old"].isna() & both["new"].isna()))
+        return both[changed].sort_values(KEY_COLUMNS).reset_index(drop=True)[cols]
+
+
+class StoreView(ReadMixin):
+    """The store as it was after event ``seq``: read-only; its rollups come from the live shard set
+    when the active snapshots are the same, else from a cache built on demand (content-addressed
+    by the active snapshots and the layout), never touching the live state."""
+
+    def __init__(self, store, seq: int):
+        self.store, self.seq = store, seq
+        self.dir, self.catalog, self.log = store.dir, store.catalog, store.log
+        self._events = [e for e in store.events() if e.seq <= seq]
+        self.active = replay(self._events)
+        live = store.manifest()
+        if set(live["active"]) == self.active and live["layout"] == store.layout.fingerprint:
+            self._root, self._map = store.shard_dir, live["shards"]
+        else:
+            self._root, self._map = self._cached()
+
+    @property
+    def hierarchy(self):
+        return self.store.hierarchy
+
+    @property
+    def layout(self):
+        return self.store.layout
+
+    def _cached(self) -> tuple[Path, dict]:
+        key = hashlib.sha256(f"{sorted(self.active)}|{self.layout.fingerprint}".encode()).hexdigest()[:20]
+        root = self.dir / "cache" / f"asof-{key}"
+        manifest = sh.read_manifest(root / "manifest.json")
+        if manifest is None:
+            tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            shards = sh.rebuild(tmp, self.layout, self.log, self.active, "asof")
+            sh.write_manifest(tmp / "manifest.json", {"active": sorted(self.active), "shards": shards})
+            try:
+                os.rename(tmp, root)
+            except OSError:      # another process built it first
+                shutil.rmtree(tmp, ignore_errors=True)
+            manifest = sh.read_manifest(root / "manifest.json")
+        return root, manifest["shards"]
+
+    def _shard_root(self) -> Path:
+        return self._root
+
+    def _shards(self) -> dict:
+        return self._map
+
+    def _active(self) -> set[int]:
+        return self.active
+
+    def events(self) -> list[Event]:
+        return list(self._events)
+
+    def snapshots(self):
+        return snapshots_from(self._events)
+
+    def version(self) -> str:
+        return f"asof:{self.seq}"
+
+    def at(self, snapshot: int | None = None, when=None):
+        return self.store.at(snapshot, when)
+
+    def rollup_arrays(self, region_codes, element_codes, period_from=None, period_to=None):
+        from metrics.store.reader import rollup_arrays
+        return rollup_arrays(self._root, self._map, self.layout.shard_of, region_codes, element_codes,
+                             period_from, period_to)
