@@ -172,3 +172,21 @@ def test_cli_writes_a_report_file(demo_dir, tmp_path):
     assert "[100%]" in res.stderr
     document = docx.Document(str(out))
     assert any("Dongfeng Demo Sumu" in p.text for p in document.paragraphs)
+
+
+def test_as_of_a_snapshot_rebuilds_identically_and_says_where_it_stands(demo_store, built):
+    live = [s.id for s in demo_store.snapshots() if not s.retracted]
+    then = live[-2]
+    first = report.report_data(demo_store, None, PERIOD, PLAN, as_of=then, today=TODAY)
+    second = report.report_data(demo_store, None, PERIOD, PLAN, as_of=str(then), today=TODAY)
+    assert first.numbers() == second.numbers()
+    assert first.snapshot.id == then and all(s.id <= then for s in first.snapshots)
+    cover = content.cover(first, "zh")
+    assert f"截至第 {then} 号数据版本" in dict(cover.fields)[i18n.tr("report_snapshot")]
+    assert "历史版本视图" in dict(cover.fields)[i18n.tr("report_snapshot")]
+    # as of the newest snapshot, the report prints exactly what the live one does
+    newest = report.report_data(demo_store, None, PERIOD, PLAN, as_of=live[-1], today=TODAY)
+    assert content.indicator_table(newest, "zh").rows == content.indicator_table(built[0], "zh").rows
+    with pytest.raises(report.ReportError) as err:
+        report.report_data(demo_store, None, PERIOD, PLAN, as_of=999)
+    assert "999" in err.value.message("zh")

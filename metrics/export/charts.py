@@ -146,8 +146,8 @@ def trace_line(region: str, period: str | None, snapshot: int | str | None, lang
     parts = [region]
     if period:
         parts.append(period if lang == "en" else periods.label_zh(period))
-    if snapshot is not None:
-        parts.append(f"{i18n.tr('snapshot', lang)} v{snapshot}")
+    if snapshot is not None:   # a store version (int) reads v9; a label ("#6") is used as given
+        parts.append(f"{i18n.tr('snapshot', lang)} {'v' if isinstance(snapshot, int) else ''}{snapshot}")
     return " · ".join(parts)
 
 

@@ -33,7 +33,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "report_subtitle": ("{period} · {plan}", "{period} · {plan}"),
     "report_generated": ("生成日期", "Generated"),
     "report_snapshot": ("数据版本", "Data snapshot"),
-    "report_snapshot_value": ("v{version}（截至第 {id} 号数据版本，{when}）", "v{version} (as of snapshot #{id}, {when})"),
+    "report_snapshot_value": ("{version}（截至第 {id} 号数据版本，{when}）", "{version} (as of snapshot #{id}, {when})"),
     "report_as_of": ("（历史版本视图）", " (as-of view)"),
     "report_demo": ("演示数据：本报告中的数字均为合成数据，地区为虚构，不代表任何真实地方。",
                     "Demo data: every number in this report is synthetic and the regions are fictional."),

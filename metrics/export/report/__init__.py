@@ -49,7 +49,7 @@ def render(data: ReportData, fmt: str, lang: str = "zh", sections=SECTIONS,
         out = write_docx(blocks, images, lang)
     else:
         from metrics.export.report.pdf import write_pdf
-        running = f"{i18n.region_name(data.region, lang)} · {period_label(data.period, lang)} · v{data.version}"
+        running = f"{i18n.region_name(data.region, lang)} · {period_label(data.period, lang)} · {data.version_label}"
         out = write_pdf(blocks, images, lang, running)
     progress(1.0, i18n.tr("report_done", lang))
     return out

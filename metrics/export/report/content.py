@@ -106,12 +106,12 @@ def _value(row: IndicatorStatus) -> float | None:
 
 def _trace(data: ReportData, lang: str) -> str:
     from metrics.export.charts import trace_line
-    return trace_line(i18n.region_name(data.region, lang), data.period, data.version, lang)
+    return trace_line(i18n.region_name(data.region, lang), data.period, data.version_label, lang)
 
 
 def cover(data: ReportData, lang: str) -> Cover:
     snap = data.snapshot
-    snap_text = "—" if snap is None else tr("report_snapshot_value", lang, version=data.version, id=snap.id,
+    snap_text = "—" if snap is None else tr("report_snapshot_value", lang, version=data.version_label, id=snap.id,
                                              when=snap.created_at[:16].replace("T", " "))
     if data.as_of is not None:
         snap_text += tr("report_as_of", lang)

@@ -53,7 +53,7 @@ class ReportData:
     period: str
     plan: Plan
     generated: dt.date
-    version: int
+    version: int | str
     snapshot: Snapshot | None          # the newest snapshot the report reads (or the as-of one)
     as_of: int | str | None
     demo: bool
@@ -64,6 +64,13 @@ class ReportData:
     provenance: dict[str, int | None]   # indicator code → snapshot id of its current value
     snapshots: list[Snapshot]           # those snapshots, oldest first
     citations: list[Citation] = field(default_factory=list)
+
+    @property
+    def version_label(self) -> str:
+        """v9 (the live store's version), or #6 (the snapshot an as-of report stands at)."""
+        if self.as_of is None or self.snapshot is None:
+            return f"v{self.version}"
+        return f"#{self.snapshot.id}"
 
     @property
     def with_target(self) -> list[IndicatorStatus]:
