@@ -118,6 +118,14 @@ def test_no_browser_says_why_and_how_to_fix(tmp_path):
     assert "EN Charts cannot be exported" in out.stdout and "BROWSER_PATH" in out.stdout
 
 
+def test_missing_cjk_font_is_refused_with_the_fix(monkeypatch, figure):
+    monkeypatch.setattr(charts, "font_installed", lambda family=charts.CJK_FONT: False)
+    assert "apt-get install fonts-noto-cjk" in charts.unavailable_reason("zh")
+    with pytest.raises(charts.ExportUnavailable) as err:
+        charts.chart_bytes(figure, "png")
+    assert "Noto Sans CJK SC" in err.value.message("en")
+
+
 def test_png_dpi_tag_replaces_an_existing_one():
     buf = io.BytesIO()
     Image.new("RGB", (20, 10), "white").save(buf, "PNG", dpi=(72, 72))

@@ -79,15 +79,16 @@ def test_docx_embeds_the_charts_as_print_pngs(built):
     assert len(images) == len(content.figures(content.build_blocks(data, "zh")))
 
 
-def pdf_text(pdf_bytes: bytes) -> tuple[int, str]:
-    reader = pypdf.PdfReader(io.BytesIO(pdf_bytes))
+@pytest.fixture(scope="module")
+def pdf_text(built) -> tuple[int, str]:
+    """(pages, the PDF's text without white space, compatibility forms folded) — extracted once."""
+    reader = pypdf.PdfReader(io.BytesIO(built[2]))
     text = "".join(p.extract_text() for p in reader.pages)
     return len(reader.pages), unicodedata.normalize("NFKC", "".join(text.split()))
 
 
-def test_pdf_has_plausible_pages_and_every_indicator_and_the_region_as_text(built, demo_store):
-    data, _, pdf_bytes, _ = built
-    pages, text = pdf_text(pdf_bytes)
+def test_pdf_has_plausible_pages_and_every_indicator_and_the_region_as_text(pdf_text, demo_store):
+    pages, text = pdf_text
     assert 6 <= pages <= 60, pages
     assert unicodedata.normalize("NFKC", demo_store.hierarchy.root.name) in text
     missing = [i.name_zh for i in demo_store.catalog.indicators.values()
@@ -96,12 +97,12 @@ def test_pdf_has_plausible_pages_and_every_indicator_and_the_region_as_text(buil
     assert "评估方法" in text and "附录" in text
 
 
-def test_docx_and_pdf_carry_the_same_words(built):
-    _, docx_bytes, pdf_bytes, _ = built
+def test_docx_and_pdf_carry_the_same_words(built, pdf_text):
+    docx_bytes = built[1]
     document = docx.Document(io.BytesIO(docx_bytes))
     words = [p.text for p in document.paragraphs if len(p.text) > 4]
     words += [c.text for t in document.tables for row in t.rows for c in row.cells if len(c.text) > 4]
-    _, text = pdf_text(pdf_bytes)
+    _, text = pdf_text
     missing = [w for w in set(words) if unicodedata.normalize("NFKC", "".join(w.split())) not in text]
     assert not missing, missing[:5]
 

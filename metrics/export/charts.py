@@ -14,7 +14,9 @@ check the glyphs in the PDF.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
+import functools
 import os
 import shutil
 import struct
@@ -69,9 +71,12 @@ def unavailable_reason(lang: str = "zh") -> str | None:
     """Why charts cannot be exported here (None when they can): cheap, no browser started."""
     if browser_path() is None:
         return ExportUnavailable("export_no_browser", path=_env_note()).message(lang)
+    if not font_installed(CJK_FONT):   # Chromium would substitute silently (or draw boxes)
+        return ExportUnavailable("export_no_font", font=CJK_FONT).message(lang)
     return None
 
 
+@functools.lru_cache(maxsize=4)
 def font_installed(family: str = CJK_FONT) -> bool:
     """Is ``family`` known to fontconfig (Chromium's font source on Linux)?"""
     try:
@@ -134,6 +139,7 @@ class _Renderer:
 
 
 _RENDERER = _Renderer()
+atexit.register(_RENDERER.stop)   # close the browser with the process, leave no Chromium behind
 
 
 def stop_renderer() -> None:
@@ -183,6 +189,10 @@ def chart_bytes(fig: go.Figure, fmt: str, *, title: str | None = None, trace: st
     """Render ``fig`` as PNG, SVG or PDF; PNG pixels are ``width·scale × height·scale``."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}: {fmt!r}")
+    if browser_path() is None:
+        raise ExportUnavailable("export_no_browser", path=_env_note())
+    if not font_installed(CJK_FONT):
+        raise ExportUnavailable("export_no_font", font=CJK_FONT)
     printable = for_print(fig, title, trace)
     height = int(height or printable.layout.height or DEFAULT_HEIGHT_PX)
     printable.update_layout(width=width, height=height)

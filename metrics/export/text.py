@@ -14,6 +14,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "图表导出失败：Chromium（{path}）无法启动：{error}。请检查浏览器安装（sudo apt-get install chromium）。",
         "Chart export failed: Chromium ({path}) did not start: {error}. Check the browser installation "
         "(sudo apt-get install chromium)."),
+    "export_no_font": (
+        "无法导出图表：本机没有安装中文字体 {font}，导出的图中文字会被替换或显示为方框。请管理员安装：sudo apt-get install fonts-noto-cjk。",
+        "Charts cannot be exported: the Chinese font {font} is not installed, so Chinese text would be substituted "
+        "or drawn as boxes. Ask an administrator to run: sudo apt-get install fonts-noto-cjk."),
     "export_failed": ("导出失败：{error}", "Export failed: {error}"),
     "export_chart": ("导出图表", "Export chart"),
     "export_hint": ("服务器端渲染，打印分辨率（A4 版心宽，300 dpi）；标题注明地区、季度和数据版本。",
