@@ -142,8 +142,14 @@ def _table(doc, t: Table) -> None:
             _cell_text(cells[j], text, bold=(j == t.status_col), right=t.numeric[j])
             if j == t.status_col and status:
                 _shade(cells[j], _blend(i18n.status_colour(status)))
+    table.autofit = False
+    for j, column in enumerate(table.columns):   # the grid (LibreOffice reads it) and every cell (Word does)
+        column.width = widths[j]
     for row in table.rows:
-        for j, cell in enumerate(row.cells):
+        cells = row.cells
+        if len({id(c._tc) for c in cells}) < len(cells):   # a merged pillar row keeps the full width
+            continue
+        for j, cell in enumerate(cells):
             cell.width = widths[j]
     doc.add_paragraph()
 
