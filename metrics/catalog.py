@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
+import pandas as pd
 import yaml
 
 from metrics import paths
@@ -185,6 +187,42 @@ class Catalog:
         return element.aggregation == "sum" and not element.percent
 
 
+def check_facts(facts: pd.DataFrame, catalog: Catalog) -> list[str]:
+    """Problems that would make an upload invalid (one line per check and element; empty if valid):
+    unknown element, a value that is not a finite number, a negative value, a percentage above
+    100, a numerator above its denominator (ratio indicators in %, per region and quarter)."""
+    problems: list[str] = []
+    if facts.empty:
+        return problems
+    values = pd.to_numeric(facts["value"], errors="coerce").to_numpy(dtype=float)
+    codes = facts["element_code"].astype(str)
+    unknown = sorted(set(codes) - set(catalog.elements))
+    if unknown:
+        problems.append(f"未知数据元素：{'、'.join(unknown[:5])}")
+    percent_codes = {e.code for e in catalog.elements.values() if e.percent}
+    checks = (
+        ("不是有效数值", ~np.isfinite(values)),
+        ("出现负值", np.isfinite(values) & (values < 0)),
+        ("百分比超过 100", np.isfinite(values) & (values > 100) & codes.isin(percent_codes).to_numpy()),
+    )
+    for label, bad in checks:
+        for code, n in pd.Series(codes[bad]).value_counts(sort=False).items():
+            first = facts[bad & (codes == code).to_numpy()].iloc[0]
+            problems.append(f"{code} {label}：{n} 行（如 {first['region_code']} {first['period']} = {first['value']}）")
+    pairs = sorted({(i.formula["numerator"], i.formula["denominator"]) for i in catalog.indicators.values()
+                    if i.kind == "ratio" and i.unit_zh.strip() == "%" and i.formula.get("scale", 100) == 100})
+    keyed = facts.assign(value=values).set_index(["region_code", "period"])
+    for num, den in pairs:
+        n_val = keyed[keyed["element_code"] == num]["value"]
+        d_val = keyed[keyed["element_code"] == den]["value"]
+        both = pd.concat([n_val.rename("n"), d_val.rename("d")], axis=1, join="inner")
+        over = both[both["n"] > both["d"] * (1 + 1e-9) + 1e-9]
+        if len(over):
+            (region, period), row = next(iter(over.iterrows()))
+            problems.append(f"{num} 大于 {den}：{len(over)} 行（如 {region} {period}：{row['n']} > {row['d']}）")
+    return problems
+
+
 def _read_yaml(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or []
@@ -244,6 +282,22 @@ def _cross_check(cat: Catalog) -> list[str]:
     return problems
 
 
+LEVEL_ORDER = ("nation", "province", "city", "county", "township", "village")
+
+
+def _with_defaults(entry: dict, targets: list[dict]) -> dict:
+    """Defaults that follow from the entry itself: an indicator counted against milestones is
+    cumulative; a share of units at a level means something from the level above."""
+    out = entry
+    if "basis" not in entry and any(t.get("indicator") == entry["code"] and t.get("kind") == "milestones"
+                                    for t in targets):
+        out = {**out, "basis": "cumulative"}
+    formula = entry.get("formula") or {}
+    if "min_level" not in entry and formula.get("type") == "coverage" and formula.get("level") in LEVEL_ORDER[2:]:
+        out = {**out, "min_level": LEVEL_ORDER[LEVEL_ORDER.index(formula["level"]) - 1]}
+    return out
+
+
 def load_catalog(catalog_dir: Path | None = None) -> Catalog:
     folder = catalog_dir or paths.CATALOG_DIR
     raw = {kind: _read_yaml(folder / f"{kind}.yaml") for kind in SCHEMAS}
@@ -253,7 +307,7 @@ def load_catalog(catalog_dir: Path | None = None) -> Catalog:
     cat = Catalog(
         documents={d["id"]: Document(**d) for d in raw["documents"]},
         elements={e["code"]: Element(**e) for e in raw["elements"]},
-        indicators={i["code"]: Indicator(**i) for i in raw["indicators"]},
+        indicators={i["code"]: Indicator(**_with_defaults(i, raw["targets"])) for i in raw["indicators"]},
         plans={p["id"]: Plan(**p) for p in raw["plans"]},
         targets=[Target(**{**t, "milestones": {int(k): v for k, v in (t.get("milestones") or {}).items()}})
                  for t in raw["targets"]],

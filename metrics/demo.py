@@ -21,7 +21,7 @@ import pandas as pd
 
 from metrics import periods, progress
 from metrics.auth import SYSTEM
-from metrics.catalog import Catalog, Element, Indicator, Target
+from metrics.catalog import Catalog, Element, Indicator, Target, check_facts
 from metrics.regions import Hierarchy
 from metrics.store import Store
 
@@ -42,6 +42,7 @@ FIXED_SCENARIOS = {
 CYCLE = ["on_track", "accelerate", "achieved", "off_track", "on_track", "achieved", "accelerate",
          "on_track", "off_track", "achieved"]
 REGRESSING_INDEX = 5            # one indicator (the 6th that is not fixed) regresses
+RELATIVE_BASE_GAP = -2.0        # points (or 10% of a level) behind the benchmark at the base period
 INCOME_SHARE_BY_QUARTER = (0.24, 0.49, 0.74, 1.0)   # year-to-date share of annual income
 FLOW_SHARE_BY_QUARTER = (0.15, 0.30, 0.35, 0.20)    # construction happens in summer
 BENCHMARK_GROWTH = {2020: 6.9, 2021: 10.3, 2022: 6.4, 2023: 7.6, 2024: 6.6, 2025: 6.2, 2026: 6.0}
@@ -108,8 +109,9 @@ def path_value(plot: Plot, t: str, k: float, catalog: Catalog) -> float:
     if target.kind == "schedule":
         return min(100.0, progress.expected_schedule(target.schedule, plan.base, t) * k)
     if target.kind == "relative":
-        delta = {"achieved": 1.4, "on_track": 0.6, "accelerate": -0.4, "off_track": -1.3,
-                 "regressing": -2.5}[plot.scenario] + (k - SCENARIOS[plot.scenario])
+        # behind the benchmark at the base, closing the gap at k times the pro-rata pace
+        f = periods.quarters_between(plan.base, t) / max(1, periods.quarters_between(plan.base, target.target_period))
+        delta = RELATIVE_BASE_GAP * (1 - k * min(max(f, 0.0), 1.0))
         bench = (plot.benchmark or {}).get(t, BENCHMARK_GROWTH[periods.year_of(t)])
         return bench + delta if percent else bench * (1 + delta / 20)
     b = target.baseline_value
@@ -350,42 +352,6 @@ class DemoBuilder:
 
 def build_demo_facts(catalog: Catalog, hierarchy: Hierarchy) -> pd.DataFrame:
     return DemoBuilder(catalog, hierarchy).build()
-
-
-def check_facts(facts: pd.DataFrame, catalog: Catalog) -> list[str]:
-    """Problems that would make an upload invalid (one line per check and element; empty if valid):
-    unknown element, a value that is not a finite number, a negative value, a percentage above
-    100, a numerator above its denominator (ratio indicators in %, per region and quarter)."""
-    problems: list[str] = []
-    if facts.empty:
-        return problems
-    values = pd.to_numeric(facts["value"], errors="coerce").to_numpy(dtype=float)
-    codes = facts["element_code"].astype(str)
-    unknown = sorted(set(codes) - set(catalog.elements))
-    if unknown:
-        problems.append(f"未知数据元素：{'、'.join(unknown[:5])}")
-    percent_codes = {e.code for e in catalog.elements.values() if e.percent}
-    checks = (
-        ("不是有效数值", ~np.isfinite(values)),
-        ("出现负值", np.isfinite(values) & (values < 0)),
-        ("百分比超过 100", np.isfinite(values) & (values > 100) & codes.isin(percent_codes).to_numpy()),
-    )
-    for label, bad in checks:
-        for code, n in pd.Series(codes[bad]).value_counts(sort=False).items():
-            first = facts[bad & (codes == code).to_numpy()].iloc[0]
-            problems.append(f"{code} {label}：{n} 行（如 {first['region_code']} {first['period']} = {first['value']}）")
-    pairs = sorted({(i.formula["numerator"], i.formula["denominator"]) for i in catalog.indicators.values()
-                    if i.kind == "ratio" and i.unit_zh.strip() == "%" and i.formula.get("scale", 100) == 100})
-    keyed = facts.assign(value=values).set_index(["region_code", "period"])
-    for num, den in pairs:
-        n_val = keyed[keyed["element_code"] == num]["value"]
-        d_val = keyed[keyed["element_code"] == den]["value"]
-        both = pd.concat([n_val.rename("n"), d_val.rename("d")], axis=1, join="inner")
-        over = both[both["n"] > both["d"] * (1 + 1e-9) + 1e-9]
-        if len(over):
-            (region, period), row = next(iter(over.iterrows()))
-            problems.append(f"{num} 大于 {den}：{len(over)} 行（如 {region} {period}：{row['n']} > {row['d']}）")
-    return problems
 
 
 def _refuse_invalid(facts: pd.DataFrame, catalog: Catalog, what: str) -> None:

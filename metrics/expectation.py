@@ -77,24 +77,32 @@ def expected_schedule(schedule: dict[str, float], base: str, t: str) -> float:
 
 
 def _least_squares_at(pts: list[tuple[int, float]], x: int) -> float | None:
-    if len(pts) < PROJECTION_MIN_POINTS:
-        return None
     n = len(pts)
-    mx = sum(p for p, _ in pts) / n
-    my = sum(v for _, v in pts) / n
-    sxx = sum((p - mx) ** 2 for p, _ in pts)
-    if sxx == 0:
+    if n < PROJECTION_MIN_POINTS:
         return None
-    slope = sum((p - mx) * (v - my) for p, v in pts) / sxx
-    return my + slope * (x - mx)
+    sx = sy = sxx = sxy = 0.0
+    for px, py in pts:
+        sx += px
+        sy += py
+        sxx += px * px
+        sxy += px * py
+    var = sxx - sx * sx / n
+    if var <= 0:
+        return None
+    slope = (sxy - sx * sy / n) / var
+    return sy / n + slope * (x - sx / n)
 
 
 def linear_projection(series: list[tuple[str, float]], t: str, target_period: str) -> float | None:
     """Least-squares trend over the last 8 quarters up to t (>= 3 points), at the target period."""
     ti = periods.to_index(t)
-    pts = [(periods.to_index(p), v) for p, v in series
-           if v is not None and math.isfinite(v) and ti - PROJECTION_WINDOW < periods.to_index(p) <= ti]
-    return _least_squares_at(pts, periods.to_index(target_period))
+    lo = ti - PROJECTION_WINDOW
+    pts = []
+    for p, v in series:
+        i = periods.to_index(p)
+        if lo < i <= ti and v is not None and math.isfinite(v):
+            pts.append((i - ti, v))          # centred on t: no precision lost on large indices
+    return _least_squares_at(pts, periods.to_index(target_period) - ti)
 
 
 def annual_projection(series: list[tuple[str, float]], t: str, target_period: str) -> float | None:

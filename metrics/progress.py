@@ -26,6 +26,8 @@ from metrics import periods
 from metrics.expectation import (  # noqa: F401  (re-exported: the method's public arithmetic)
     PROJECTION_MIN_POINTS,
     PROJECTION_WINDOW,
+    PROJECTION_YEARS,
+    SEASONAL_MIN_YEARS,
     annual_projection,
     clamp,
     cumulative_series,
@@ -39,6 +41,8 @@ from metrics.expectation import (  # noqa: F401  (re-exported: the method's publ
 )
 
 # -- the one config place for thresholds and tolerances -------------------------------------
+# (the projection window, 8 quarters / 4 full years, >= 3 points, and the 2 earlier years a
+# seasonal profile needs are the arithmetic's own constants in metrics/expectation.py, re-exported above)
 # UNSD progress chart / Open SDG: on track at >= 95% of the required progress.
 ON_TRACK = 0.95
 ACCELERATE = 0.60
@@ -93,7 +97,7 @@ def shown(x: float, decimals: int | None) -> float:
     (Python's format spec), read back (None: unchanged)."""
     if decimals is None:
         return x
-    return float(f"{x:.{decimals}f}") + 0.0
+    return round(x, decimals) + 0.0     # correctly rounded from the binary value, as format() does
 
 
 def meets(v: float, g: float, sign: int, strict: bool = False, percent_100: bool = False,
@@ -211,17 +215,23 @@ def _judge(a: Assessment, v: float, g: float, e: float | None, p: float | None, 
     if p is None:
         if nothing_required_status:
             return _set(a, nothing_required_status, nothing_required_status)
+        if e is not None and meets(v, e, ctx.sign, False, False, ctx.decimals):
+            return _set(a, "on_track", "due_reached")      # nothing measurable required, v is where due
         worse = ctx.sign * (v - (a.baseline or 0.0)) < 0
         return _set(a, "regressing" if worse else "off_track", "nothing_required")
     status = classify(p)
-    if status != "on_track" and e is not None and meets(v, e, ctx.sign, False, False, ctx.decimals):
-        status = "on_track"            # the reader sees v reach what is expected now
     if status in _LIFT and projection is not None and meets(projection, g, ctx.sign, ctx.strict, ctx.percent,
                                                              ctx.decimals):
         a.notes.append("projection_meets_target")
         return _set(a, _LIFT[status], "projection", year=year)
     reason = {"on_track": "on_track", "regressing": "regressing"}.get(status, "behind")
     return _set(a, status, reason, p=p)
+
+
+def _share(v: float, e: float, decimals: int | None) -> float | None:
+    """Actual ÷ expected as shown (milestones, schedule); None while nothing is expected."""
+    vs, es = shown(v, decimals), shown(e, decimals)
+    return vs / es if es > FLOAT_TOLERANCE else None
 
 
 def _level(a: Assessment, target, series, at: str, base: str, ctx: _Context) -> None:
@@ -234,16 +244,17 @@ def _level(a: Assessment, target, series, at: str, base: str, ctx: _Context) -> 
         a.reason_args["annual_year"] = periods.year_of(at)
         series = [(p, v) for p, v in series if periods.quarter_of(p) == 4]
     observed = [(p, v) for p, v in series if p <= at]
+    values = dict(observed)
     g = float(target.target_value)
     b = target.baseline_value
     if b is None:
-        b = _value_at(observed, base)
+        b = values.get(base)
     if b is None and observed:
         after = [(p, v) for p, v in observed if p > base]
         base, b = after[0] if after else observed[-1]
         a.notes.append("baseline_fallback")
     a.target, a.baseline, a.base_period, a.expected_mode = g, b, base, "linear"
-    v = _value_at(observed, at)
+    v = values.get(at)
     a.value = v
     if v is None:
         _set(a, "no_data", "no_value")
@@ -268,7 +279,9 @@ def _level(a: Assessment, target, series, at: str, base: str, ctx: _Context) -> 
         _judge(a, v, g, e, None, ctx, projection, nothing_required_status="not_started")
         a.reason_args["start"] = base
         return
-    _judge(a, v, g, e, progress_ratio(v, b, e, ctx.sign), ctx, projection)
+    # p from the numbers as the reader sees them, so "2 · 应达 2" is 100%, never 严重滞后
+    d = ctx.decimals
+    _judge(a, v, g, e, progress_ratio(shown(v, d), shown(b, d), shown(e, d), ctx.sign), ctx, projection)
 
 
 def _milestones(a: Assessment, target, series, at: str, ctx: _Context) -> None:
@@ -305,7 +318,7 @@ def _milestones(a: Assessment, target, series, at: str, ctx: _Context) -> None:
     v = cumulative[-1][1]
     a.value = v
     projection = None if ctx.final else clamp(linear_projection(cumulative, at, ctx.T), (0.0, None))
-    p = v / e if e > FLOAT_TOLERANCE else None
+    p = _share(v, e, ctx.decimals)
     _judge(a, v, g, e, p, ctx, projection, nothing_required_status="not_started")
 
 
@@ -321,7 +334,7 @@ def _schedule(a: Assessment, target, series, at: str, base: str, ctx: _Context) 
     e = expected_schedule(target.schedule, base, at)
     a.expected = e
     projection = None if ctx.final else clamp(linear_projection(observed, at, ctx.T), ctx.limits)
-    p = v / e if e > FLOAT_TOLERANCE else None
+    p = _share(v, e, ctx.decimals)
     _judge(a, v, g, e, p, ctx, projection, nothing_required_status="not_started")
     if a.reason == "not_started":
         a.reason_args["start"] = base

@@ -29,6 +29,7 @@ REASONS = {
                    "On the last 8 quarters' trend, expected to meet the target in {year}"),
     "projection_annual": ("按近 4 年全年值趋势，预计 {year} 年可达标",
                           "On the last 4 full years' trend, expected to meet the target in {year}"),
+    "due_reached": ("已达到当前应达值", "Has reached what is due by now"),
     "nothing_required": ("基期已达到目标，现已低于目标", "Met the target at the base period, short of it now"),
     "not_started": ("目标自 {start} 起计，尚未开始", "Counting starts in {start}; not started yet"),
     "no_value": ("本季度无数据", "No data for this quarter"),

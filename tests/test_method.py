@@ -171,7 +171,12 @@ def test_point7_boundaries_agree_with_what_the_reader_sees():
     # "2 家 · 应达 2 · 严重滞后": the reader sees 2 of 2 expected
     t = target("trajectory", target_value=3, baseline_value=0, baseline_period="2020Q4")
     a = progress.assess(t, "higher", [("2024Q4", 2.0)], "2024Q4", "2020Q4", decimals=0)
-    assert round(a.expected) == 2 and a.status == "on_track"
+    assert round(a.expected) == 2 and a.status == "on_track" and a.progress == pytest.approx(1.0)
+    # 2 of 应达 2.5, shown as 2 (format spec): p from the shown numbers; p is never 0% beside 正常推进
+    from2 = target("trajectory", target_value=3, baseline_value=2, baseline_period="2022Q4")
+    c = progress.assess(from2, "higher", [("2024Q2", 2.0)], "2024Q2", "2020Q4", decimals=0)
+    assert f"{c.expected:.0f}" == "2" and c.status == "on_track" and c.progress is None
+    assert reasons.reason_text(c, "zh") == "已达到当前应达值"
     # exact boundaries computed in floating point: p = 0.95 and 0.60 exactly (in decimal)
     wrong = []
     for b in range(0, 60, 3):
