@@ -274,7 +274,7 @@ class Store(ReadMixin):
         for attempt in range(2):
             try:
                 return rollup_arrays(self._shard_root(), self._shards(), self.layout.shard_of, region_codes,
-                                     element_codes, period_from, period_to)
+                                     element_codes, period_from, period_to, self.layout.leaves)
             except Exception:   # a file of a superseded manifest was removed under us: re-read once
                 if attempt:
                     raise

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from metrics.store.rollups import ROLLUP_COLUMNS, TOP, connect, sql_path
 
@@ -30,10 +32,44 @@ class ShardReader:
     _instance: ShardReader | None = None
     _instance_lock = threading.Lock()
 
+    UPPER_CACHE_ROWS = 4_000_000     # ~250 MB of cached upper rows, least recently used first out
+
     def __init__(self):
         self.con = connect()
         self.aliases: dict[str, str] = {}
         self.lock = threading.Lock()
+        self._upper: OrderedDict[str, tuple[dict, dict]] = OrderedDict()
+        self._upper_rows = 0
+
+    def upper(self, path: Path) -> tuple[dict[str, np.ndarray], dict[str, tuple[int, int]]]:
+        """A shard's ``upper`` rows as arrays and each region's (start, end) in them (files never change)."""
+        key = str(path)
+        with self.lock:
+            hit = self._upper.get(key)
+            if hit is not None:
+                self._upper.move_to_end(key)
+                return hit
+        alias = self.alias(path)
+        cur = self.con.cursor()
+        try:
+            arrays = _columns(cur.execute(
+                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM {alias}.upper ORDER BY region_code, element_code").fetchnumpy())  # noqa: S608
+        finally:
+            cur.close()
+        regions = arrays["region_code"]
+        codes, starts = np.unique(regions.astype(str), return_index=True)
+        order = np.argsort(starts)
+        bounds = np.append(starts[order], len(regions))
+        index = {str(codes[order][i]): (int(bounds[i]), int(bounds[i + 1])) for i in range(len(order))}
+        element_ids, element_names = pd.factorize(arrays["element_code"])
+        index["__elements__"] = (element_ids, {str(e): i for i, e in enumerate(element_names)})
+        with self.lock:
+            self._upper[key] = (arrays, index)
+            self._upper_rows += len(regions)
+            while self._upper_rows > self.UPPER_CACHE_ROWS and len(self._upper) > 1:
+                _, (old, _) = self._upper.popitem(last=False)
+                self._upper_rows -= len(old["region_code"])
+        return arrays, index
 
     @classmethod
     def get(cls) -> ShardReader:
@@ -64,10 +100,10 @@ class ShardReader:
     def query(self, files: list[Path], table: str, columns: str, where: str, params: dict,
               order: str) -> dict[str, np.ndarray]:
         aliases = [self.alias(f) for f in files]
-        sql = " UNION ALL ".join(f"SELECT {columns} FROM {a}.{table} WHERE {where}" for a in aliases)  # noqa: S608 (aliases and table names are ours; values are parameters)
+        sql = " UNION ALL ".join(f"SELECT {columns} FROM {a}.{table} WHERE {where}" for a in aliases)  # noqa: S608
         cur = self.con.cursor()
         try:
-            return cur.execute(f"SELECT * FROM ({sql}) ORDER BY {order}", params).fetchnumpy()  # noqa: S608 (aliases and table names are ours; values are parameters)
+            return cur.execute(f"SELECT * FROM ({sql}) ORDER BY {order}", params).fetchnumpy()  # noqa: S608
         finally:
             cur.close()
 
@@ -77,19 +113,49 @@ def files_for(root: Path, shards: ShardMap, shard_of: dict[str, str], region_cod
     groups = {shard_of.get(c, TOP) for c in region_codes}
     p0, p1 = period_from or "0000Q1", period_to or "9999Q4"
     return [root / g_files[g] for p, g_files in shards.items() if p0 <= p <= p1
-            for g in groups if g in g_files]
+            for g in sorted(groups) if g in g_files]
+
+
+def _sorted(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if not parts:
+        return empty_arrays()
+    cols = {c: np.concatenate([p[c] for p in parts]) for c in ROLLUP_COLUMNS}
+    order = np.lexsort((cols["period"].astype(str), cols["element_code"].astype(str),
+                        cols["region_code"].astype(str)))
+    return {c: v[order] for c, v in cols.items()}
+
+
+def _columns(raw: dict) -> dict[str, np.ndarray]:
+    return {k: (np.asarray(v, dtype=object) if i < 3 else np.ma.filled(np.ma.asarray(v, dtype=float), np.nan))
+            for i, (k, v) in enumerate(raw.items())}
 
 
 def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region_codes: list[str],
-                  element_codes: list[str], period_from: str | None = None,
-                  period_to: str | None = None) -> dict[str, np.ndarray]:
-    files = files_for(root, shards, shard_of, region_codes, period_from, period_to)
-    if not files or not region_codes or not element_codes:
+                  element_codes: list[str], period_from: str | None = None, period_to: str | None = None,
+                  leaves: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
+    """Rollup rows, sorted by region, element, period. Regions with children come from each
+    shard's ``upper`` table, loaded once per file and sliced in memory; leaves from SQL."""
+    if not region_codes or not element_codes:
         return empty_arrays()
-    out = ShardReader.get().query(
-        files, "rollup", ", ".join(ROLLUP_COLUMNS),
-        "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
-        {"regions": list(region_codes), "elements": list(element_codes)},
-        "region_code, element_code, period")
-    return {k: (np.asarray(v, dtype=object) if i < 3 else np.ma.filled(np.ma.asarray(v, dtype=float), np.nan))
-            for i, (k, v) in enumerate(out.items())}
+    reader = ShardReader.get()
+    upper = [c for c in region_codes if c not in leaves]
+    leaf = [c for c in region_codes if c in leaves]
+    parts = []
+    for path in files_for(root, shards, shard_of, upper, period_from, period_to):
+        arrays, index = reader.upper(path)
+        spans = [index[c] for c in upper if c in index]
+        if not spans:
+            continue
+        idx = np.concatenate([np.arange(a, b) for a, b in spans])
+        element_ids, names = index["__elements__"]
+        wanted = np.zeros(len(names) + 1, dtype=bool)
+        wanted[[names[e] for e in element_codes if e in names]] = True
+        idx = idx[wanted[element_ids[idx]]]
+        parts.append({c: v[idx] for c, v in arrays.items()})
+    files = files_for(root, shards, shard_of, leaf, period_from, period_to)
+    if files:
+        parts.append(_columns(reader.query(
+            files, "rollup", ", ".join(ROLLUP_COLUMNS),
+            "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
+            {"regions": leaf, "elements": list(element_codes)}, "region_code, element_code, period")))
+    return _sorted(parts)

@@ -68,8 +68,10 @@ class Layout:
     root: str
     root_level: str
     shard_of: dict[str, str]       # region code -> the group whose shard holds its rows
+    leaves: frozenset[str]
     fingerprint: str
     split: int                     # 1: one group per child of the root, plus a top shard; 0: one group
+    group_ranges: list[tuple[str, str, str]]   # (group, lowest code, highest code): log scans prune by it
 
     @classmethod
     def of(cls, hierarchy: Hierarchy, catalog: Catalog, split: int | None = None) -> Layout:
@@ -82,6 +84,7 @@ class Layout:
             rows.append((r.code, r.parent, d, r.level, g))
         regions = pd.DataFrame(rows, columns=["code", "parent", "depth", "level", "grp"])
         regions["depth"] = regions["depth"].astype("int32")
+        regions["leaf"] = ~regions["code"].isin(regions["parent"].dropna())
         elements = pd.DataFrame(
             [(e.code, e.aggregation, e.weight) for e in catalog.elements.values()],
             columns=["code", "aggregation", "weight"])
@@ -94,8 +97,12 @@ class Layout:
         digest = hashlib.sha256()
         digest.update(json.dumps([split, rows, elements.values.tolist(), coverage.values.tolist()],
                                  default=str).encode())
+        below = regions[regions["grp"].notna()]
+        ranges = below.groupby("grp")["code"].agg(["min", "max"])
+        group_ranges = [(g, lo, hi) for g, lo, hi in zip(ranges.index, ranges["min"], ranges["max"])]
         return cls(regions, elements, coverage, unit_counts, hierarchy.root.code, hierarchy.root.level,
-                   shard_of, digest.hexdigest()[:16], split)
+                   shard_of, frozenset(regions["code"][regions["leaf"]]), digest.hexdigest()[:16], split,
+                   group_ranges)
 
     def load(self, con: duckdb.DuckDBPyConnection) -> None:
         """Create the layout tables (regions, elements, coverage_spec, unit_counts, closure)."""
@@ -224,6 +231,10 @@ def write_shard(con: duckdb.DuckDBPyConnection, path: Path, rollup_sql: str, fac
     try:
         con.execute(f"CREATE TABLE shard_w.rollup AS {rollup_sql} ORDER BY region_code, element_code",
                     params or {})
+        # the rows of regions that have children again, small: the readers' hot path loads them whole
+        con.execute("""CREATE TABLE shard_w.upper AS SELECT * FROM shard_w.rollup
+                       WHERE region_code IN (SELECT code FROM regions WHERE NOT leaf)
+                       ORDER BY region_code, element_code""")
         con.execute(f"CREATE TABLE shard_w.facts AS {facts_sql} ORDER BY region_code, element_code",
                     params or {})
     finally:

@@ -49,9 +49,9 @@ def _max_depth(layout: Layout) -> int:
     return int(layout.regions["depth"].max()) if len(layout.regions) else 0
 
 
-def _write_period(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, period: str, tag: str,
+def _write_groups(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, period: str, tag: str,
                   groups: list[str]) -> dict[str, str]:
-    """Write the shards of ``groups`` (from group_rows / cur) and the top (from top_rows / rootcur)."""
+    """Write the shards of ``groups`` (from group_rows / cur)."""
     out: dict[str, str] = {}
     for g in groups:
         n = con.execute("SELECT count(*) FROM group_rows WHERE grp = $g", {"g": g}).fetchone()[0]
@@ -60,17 +60,22 @@ def _write_period(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, pe
         rel = f"{period}/{g}-{tag}.duckdb"
         # when split, the group's own row lives in the top shard only (one home per region)
         own = " AND region_code <> grp" if layout.split else ""
-        write_shard(con, root / rel, f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE grp = $g{own}",  # noqa: S608 (aliases and table names are ours; values are parameters)
+        write_shard(con, root / rel, f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE grp = $g{own}",  # noqa: S608
                     f"""SELECT {_FACT_COLS} FROM cur f JOIN regions r ON r.code = f.region_code
                         WHERE r.grp = $g""", {"g": g}, rows=n)  # noqa: S608
         out[g] = rel
-    n = con.execute("SELECT count(*) FROM top_rows").fetchone()[0] if layout.split else 0
-    if n:
-        rel = f"{period}/{TOP}-{tag}.duckdb"
-        write_shard(con, root / rel, f"SELECT {_ROLLUP_COLS} FROM top_rows", f"SELECT {_FACT_COLS} FROM rootcur",  # noqa: S608 (aliases and table names are ours; values are parameters)
-                    rows=n)
-        out[TOP] = rel
     return out
+
+
+def _write_top(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, period: str, tag: str) -> dict[str, str]:
+    """Write the top shard (from top_rows / rootcur) when split."""
+    n = con.execute("SELECT count(*) FROM top_rows").fetchone()[0] if layout.split else 0
+    if not n:
+        return {}
+    rel = f"{period}/{TOP}-{tag}.duckdb"
+    write_shard(con, root / rel, f"SELECT {_ROLLUP_COLS} FROM top_rows", f"SELECT {_FACT_COLS} FROM rootcur",  # noqa: S608
+                rows=n)
+    return {TOP: rel}
 
 
 def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
@@ -91,28 +96,44 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
     try:
         layout.load(con)
         con.register("log_ds", dataset)
+        con.execute("""CREATE TEMP TABLE top_rows_0 (region_code VARCHAR, element_code VARCHAR, period VARCHAR,
+                       value_sum DOUBLE, weight_sum DOUBLE, n_facts BIGINT, snapshot_id INTEGER)""")
         ids = sorted(active)
         periods = [r[0] for r in con.execute(
             "SELECT DISTINCT period FROM log_ds WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[])) ORDER BY 1",
             {"ids": ids}).fetchall()]
         shards: ShardMap = {}
+        current = """CREATE OR REPLACE TEMP TABLE allcur AS
+            SELECT region_code, element_code, period, arg_max(value, snapshot_id) AS value,
+                   max(snapshot_id) AS snapshot_id
+            FROM log_ds WHERE period = $p AND snapshot_id IN (SELECT unnest($ids::INTEGER[]))
+              AND region_code >= $lo AND region_code <= $hi
+            GROUP BY region_code, element_code, period"""
         for p in periods:
-            con.execute(
-                """CREATE OR REPLACE TEMP TABLE allcur AS
-                    SELECT region_code, element_code, period, arg_max(value, snapshot_id) AS value,
-                           max(snapshot_id) AS snapshot_id
-                    FROM log_ds WHERE period = $p AND snapshot_id IN (SELECT unnest($ids::INTEGER[]))
-                    GROUP BY region_code, element_code, period""", {"p": p, "ids": ids})  # noqa: S608
-            _split_current(con, layout)
-            build_groups(con, _max_depth(layout), layout.split)
-            if layout.split:
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE prov AS SELECT {_ROLLUP_COLS} FROM group_rows g
-                                WHERE g.region_code = g.grp""")  # noqa: S608
+            written: dict[str, str] = {}
+            if layout.split:    # group by group (~10⁶ rows each at national scale), then the top
+                con.execute(f"CREATE OR REPLACE TEMP TABLE prov_all AS SELECT {_ROLLUP_COLS} FROM top_rows_0")  # noqa: S608
+                for g, lo, hi in layout.group_ranges:
+                    con.execute(current, {"p": p, "ids": ids, "lo": lo, "hi": hi})
+                    _split_current(con, layout)
+                    con.execute("DELETE FROM cur WHERE region_code NOT IN (SELECT code FROM regions WHERE grp = $g)",
+                                {"g": g})
+                    build_groups(con, _max_depth(layout), layout.split)
+                    con.execute(f"INSERT INTO prov_all SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp")  # noqa: S608
+                    written.update(_write_groups(con, root, layout, p, tag, [g]))
+                con.execute(current, {"p": p, "ids": ids, "lo": layout.root, "hi": layout.root})
+                _split_current(con, layout)
+                con.execute("CREATE OR REPLACE TEMP TABLE prov AS SELECT * FROM prov_all")
                 build_top(con, layout)
-            groups = [r[0] for r in con.execute("SELECT DISTINCT grp FROM group_rows ORDER BY 1").fetchall()]
-            written = _write_period(con, root, layout, p, tag, groups)
+                written.update(_write_top(con, root, layout, p, tag))
+            else:
+                con.execute(current, {"p": p, "ids": ids, "lo": "", "hi": "\U0010ffff"})
+                _split_current(con, layout)
+                build_groups(con, _max_depth(layout), layout.split)
+                groups = [r[0] for r in con.execute("SELECT DISTINCT grp FROM group_rows ORDER BY 1").fetchall()]
+                written.update(_write_groups(con, root, layout, p, tag, groups))
             if written:
-                shards[p] = written
+                shards[p] = dict(sorted(written.items()))
         return shards
     finally:
         con.close()
@@ -165,23 +186,24 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
                     attached.append(alias)
                     parts.append(f"""SELECT {_FACT_COLS} FROM {alias}.facts o
                                      ANTI JOIN keys k ON k.region_code = o.region_code
-                                          AND k.element_code = o.element_code AND k.period = o.period""")  # noqa: S608 (aliases and table names are ours; values are parameters)
+                                          AND k.element_code = o.element_code AND k.period = o.period""")  # noqa: S608
             con.execute(f"CREATE OR REPLACE TEMP TABLE allcur AS {' UNION ALL '.join(parts)}", {"p": p})
             _split_current(con, layout)
             build_groups(con, _max_depth(layout), layout.split)
             if layout.split:
-                prov = [f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp"]  # noqa: S608 (aliases and table names are ours; values are parameters)
+                prov = [f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp"]  # noqa: S608
                 if TOP in old:
                     top_alias = attached[-1]
                     prov.append(f"""SELECT {_ROLLUP_COLS} FROM {top_alias}.rollup
                                     WHERE region_code <> $root
-                                      AND region_code NOT IN (SELECT unnest($touched::VARCHAR[]))""")  # noqa: S608 (aliases and table names are ours; values are parameters)
+                                      AND region_code NOT IN (SELECT unnest($touched::VARCHAR[]))""")  # noqa: S608
                 con.execute(f"CREATE OR REPLACE TEMP TABLE prov AS {' UNION ALL '.join(prov)}",
                             {"root": layout.root, "touched": touched} if TOP in old else {})
                 build_top(con, layout)
             for alias in attached:
                 con.execute(f"DETACH {alias}")
-            written = _write_period(con, root, layout, p, tag, touched)
+            written = _write_groups(con, root, layout, p, tag, touched)
+            written.update(_write_top(con, root, layout, p, tag))
             groups = {g: rel for g, rel in old.items() if g not in touched and not (g == TOP and layout.split)}
             groups.update(written)
             if groups:

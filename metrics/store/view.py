@@ -133,10 +133,10 @@ class ReadMixin:
         cur = reader.con.cursor()
         try:
             cur.register("wanted_keys", keys)
-            union = " UNION ALL ".join(f"SELECT * FROM {a}.facts" for a in aliases)  # noqa: S608 (aliases and table names are ours; values are parameters)
+            union = " UNION ALL ".join(f"SELECT * FROM {a}.facts" for a in aliases)  # noqa: S608
             found = cur.execute(
                 f"""SELECT k.region_code, k.element_code, k.period, f.value, f.snapshot_id
-                    FROM wanted_keys k LEFT JOIN ({union}) f USING (region_code, element_code, period)""").df()  # noqa: S608 (aliases and table names are ours; values are parameters)
+                    FROM wanted_keys k LEFT JOIN ({union}) f USING (region_code, element_code, period)""").df()  # noqa: S608
         finally:
             cur.close()
         out = keys.merge(found, on=KEY_COLUMNS, how="left")
@@ -252,4 +252,4 @@ class StoreView(ReadMixin):
     def rollup_arrays(self, region_codes, element_codes, period_from=None, period_to=None):
         from metrics.store.reader import rollup_arrays
         return rollup_arrays(self._root, self._map, self.layout.shard_of, region_codes, element_codes,
-                             period_from, period_to)
+                             period_from, period_to, self.layout.leaves)
