@@ -70,6 +70,9 @@ def test_docx_names_the_east_asian_font_everywhere_word_looks(built):
         assert fonts.get(qn("w:eastAsia")) == CJK_FONT, name
         theme = [a for a in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme") if fonts.get(qn(a)) is not None]
         assert not theme, f"{name} still takes a theme font: {theme}"
+    themed = [st.get(qn("w:styleId")) for st in styles.iterfind(qn("w:style"))
+              for f in st.iterfind(qn("w:rPr") + "/" + qn("w:rFonts")) if f.get(qn("w:eastAsiaTheme")) is not None]
+    assert not themed, themed
 
 
 def test_docx_embeds_the_charts_as_print_pngs(built):

@@ -66,6 +66,10 @@ def _style_document(doc) -> None:
         set_fonts(style.element, size)
         if name.startswith("Heading") or name == "Title":
             style.font.color.rgb = RGBColor(0x0B, 0x4F, 0x7C) if name != "Title" else RGBColor(0x11, 0x11, 0x11)
+    for style in styles.iterfind(qn("w:style")):   # linked "… Char" styles and the rest: no theme fonts left
+        fonts = style.find(qn("w:rPr") + "/" + qn("w:rFonts"))
+        if fonts is not None and any(fonts.get(qn(a)) is not None for a in THEME_ATTRS):
+            set_fonts(style)
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21), Cm(29.7)
