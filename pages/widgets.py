@@ -1,9 +1,10 @@
 """Charts and tables with their exports — every page draws them through these two helpers.
 
 ``st_chart`` shows a plotly figure with an export menu (PNG at print resolution, SVG, PDF,
-rendered server-side by metrics.export); ``st_table`` shows a table with XLSX/CSV downloads.
-``trace`` names what the exported file shows (region, period, snapshot) so a pasted chart can
-be traced. Owned by the export work; the leadership pages only call these.
+rendered server-side by metrics.export only when the user clicks); ``st_table`` shows a table
+with XLSX/CSV downloads, built on click too. ``trace`` names what an exported chart shows —
+``{"title": …, "region": region name, "period": "2026Q3", "snapshot": store version}`` — so a
+pasted chart can be traced. Owned by the export work; the leadership pages only call these.
 """
 
 from __future__ import annotations
@@ -12,15 +13,67 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from metrics.export import charts, tables
+from metrics.i18n import tr
 from pages import common
 
 
+def _chart_renderer(fig: go.Figure, fmt: str, title: str | None, trace_text: str | None):
+    def render() -> bytes:
+        return charts.chart_bytes(fig, fmt, title=title, trace=trace_text)
+    return render
+
+
+def st_chart_export(fig: go.Figure, *, key: str, lang: str, trace: dict | None = None) -> None:
+    """The export menu under a chart: nothing is rendered until a format is clicked."""
+    trace = trace or {}
+    title = trace.get("title")
+    trace_text = charts.trace_line(trace["region"], trace.get("period"), trace.get("snapshot"), lang) \
+        if trace.get("region") else None
+    stem = "_".join(str(p) for p in (title or key, trace.get("region"), trace.get("period")) if p)
+    with st.popover(tr("export_chart", lang), icon=":material/download:"):
+        reason = charts.unavailable_reason(lang)
+        if reason:
+            st.warning(reason)
+            return
+        st.caption(tr("export_hint", lang))
+        cols = st.columns(len(charts.FORMATS))
+        for col, fmt in zip(cols, charts.FORMATS):
+            col.download_button(tr(f"export_dl_{fmt}", lang), _chart_renderer(fig, fmt, title, trace_text),
+                                file_name=charts.file_name(stem, fmt), mime=charts.MIME[fmt],
+                                key=f"export_{key}_{fmt}", on_click="ignore")
+
+
 def st_chart(fig: go.Figure, *, key: str, lang: str, trace: dict | None = None, **plotly_kwargs):
-    """Draw ``fig`` (returns what st.plotly_chart returns, e.g. selection events)."""
-    return st.plotly_chart(fig, key=key, **plotly_kwargs)
+    """Draw ``fig`` (returns what st.plotly_chart returns, e.g. selection events) with its export menu."""
+    plotly_kwargs.setdefault("config", {"displaylogo": False})
+    result = st.plotly_chart(fig, key=key, **plotly_kwargs)
+    st_chart_export(fig, key=key, lang=lang, trace=trace)
+    return result
 
 
-def st_table(frame: pd.DataFrame, *, stem: str, lang: str, **dataframe_kwargs) -> None:
-    """Draw ``frame`` and offer it as XLSX and CSV."""
+def export_frame(frame: pd.DataFrame, lang: str, regions: list[str] | None = None,
+                 region_col: str | None = None) -> pd.DataFrame:
+    """What the downloads hold: statuses as words, and the region hierarchy as columns when known."""
+    out = tables.plain_statuses(frame)
+    if regions is not None and len(regions) == len(frame):
+        out = tables.with_regions(out, regions, common.store().hierarchy, lang, drop=region_col)
+    return out
+
+
+def st_table(frame: pd.DataFrame, *, stem: str, lang: str, regions: list[str] | None = None,
+             region_col: str | None = None, **dataframe_kwargs) -> None:
+    """Draw ``frame`` and offer it as XLSX and CSV (built on click).
+
+    ``regions``: the region code of each row — the downloads then carry the hierarchy as columns
+    (replacing the name column ``region_col``). Put units in the column names (值（%）).
+    """
+    dataframe_kwargs.setdefault("hide_index", True)
     st.dataframe(frame, **dataframe_kwargs)
-    common.st_table_downloads(frame, stem, lang)
+    data = export_frame(frame, lang, regions, region_col)
+    name = charts.file_name(stem, "x").removesuffix(".x")
+    c1, c2 = st.columns(2)
+    c1.download_button(tr("download_xlsx", lang), lambda: tables.to_xlsx(data, sheet=stem), file_name=f"{name}.xlsx",
+                       mime=tables.XLSX_MIME, key=f"xlsx_{stem}", on_click="ignore", icon=":material/table_view:")
+    c2.download_button(tr("download_csv", lang), lambda: tables.to_csv(data), file_name=f"{name}.csv",
+                       mime=tables.CSV_MIME, key=f"csv_{stem}", on_click="ignore", icon=":material/csv:")
