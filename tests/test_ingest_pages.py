@@ -1,5 +1,5 @@
 """AppTest: the analyst pages drive the real core — upload with errors, fix, preview, publish,
-history retract, targets upload. The session's user is seeded (sign-in is the access work's)."""
+history retract, targets upload. Sessions are signed in through tests/auth_support (an account in the data directory)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from metrics import query
 from metrics.auth import User
 from metrics.ingest import targets
 from metrics.store import Store
+from tests.auth_support import sign_in
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")
@@ -29,7 +30,7 @@ def data_dir(demo_dir, tmp_path, monkeypatch):
 
 def open_page(page: str, role: str = "analyst") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["user"] = User(f"{role}1", role)
+    sign_in(at, role=role, name=f"{role}1")
     at.query_params["period"] = "2026Q3"
     at.run()
     at.switch_page(page).run()
@@ -44,14 +45,14 @@ def road_status(store: Store, region: str) -> str:
 
 def test_viewer_neither_sees_nor_opens_the_analyst_pages(data_dir):
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["user"] = User("leader", "viewer")
+    sign_in(at, role="viewer", name="leader")
     at.run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/upload.py")
     # opened directly (a deep link), the page itself refuses
     from pages.common import Filters
     direct = AppTest.from_file(str(REPO / "pages" / "upload.py"), default_timeout=60)
-    direct.session_state["user"] = User("leader", "viewer")
+    sign_in(direct, role="viewer", name="leader")
     direct.session_state["_app_entry"] = True
     direct.session_state["filters"] = Filters("zh", "990121000000", "2026Q3", None, 0, str(data_dir))
     direct.run()
@@ -159,7 +160,7 @@ def test_upload_page_in_english(data_dir):
     across a page switch), in English."""
     from pages.common import Filters
     at = AppTest.from_file(str(REPO / "pages" / "upload.py"), default_timeout=120)
-    at.session_state["user"] = User("analyst1", "analyst")
+    sign_in(at, role="analyst", name="analyst1")
     at.session_state["_app_entry"] = True
     at.session_state["filters"] = Filters("en", "990121000000", "2026Q3", None, Store(data_dir).version(), str(data_dir))
     at.run()
