@@ -56,7 +56,7 @@ def bounds(element: Element) -> tuple[float | None, float | None]:
 def ratio_pairs(catalog: Catalog) -> pd.DataFrame:
     """(numerator, denominator) of every share-type ratio indicator: the part cannot exceed the whole."""
     pairs = {(i.formula["numerator"], i.formula["denominator"]) for i in catalog.indicators.values()
-             if i.kind == "ratio" and i.formula.get("scale", 100) == 100}
+             if i.bounded and i.formula.get("scale", 100) == 100}   # gross rates may exceed 100
     return pd.DataFrame(sorted(pairs), columns=["num", "den"])
 
 
