@@ -13,6 +13,10 @@ Session-state keys (stable; tests seed them through tests/auth_support.py):
 - ``auth_last_seen``  time.time() of the session's last run (idle expiry).
 - ``auth_notice``     why the last sign-in ended (``expired``, ``disabled``, ``unknown``,
                       ``logout``), shown once on the sign-in page.
+- ``auth_sso_denied`` the SSO e-mail no active account carries (the sign-in page says so).
+- ``auth_setup_error`` why the accounts file cannot be read or written (None when it can).
+- ``_app_entry``      set by app.py just before the navigation runs a page (see
+                      ``common.page_filters``); a page run without it hands over to app.py.
 """
 
 from __future__ import annotations

@@ -36,3 +36,14 @@ def sign_in(at: AppTest, data_dir: Path | str | None = None, role: str = "viewer
     at.session_state["auth_via"] = "password"
     at.session_state["auth_last_seen"] = time.time()
     return user
+
+
+def browser_sign_in(page, name: str, password: str = PASSWORD) -> None:
+    """Playwright: fill the sign-in form the page shows and submit it (waits for the run)."""
+    from playwright.sync_api import expect
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="登录", exact=True)).to_be_visible()
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    main.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
