@@ -175,7 +175,9 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
         scale += [(i / n, c), ((i + 1) / n, c)]
     # short row labels and upright column labels leave room for every cell on a 390 px phone
     y_labels = [short_label(name, 22 if lang == "en" else 10) for name in indicators]
-    # identical cut labels would merge rows: keep the full name where a cut collides
+    # identical cut labels would merge rows: keep the full names where a cut collides
+    clashes = {lab for lab in y_labels if y_labels.count(lab) > 1}
+    y_labels = [full if lab in clashes else lab for lab, full in zip(y_labels, indicators)]
     if len(set(y_labels)) < len(y_labels):
         y_labels = indicators
     fig = go.Figure(go.Heatmap(
