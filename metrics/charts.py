@@ -173,8 +173,11 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
     for i, s in enumerate(order):
         c = i18n.status_colour(s)
         scale += [(i / n, c), ((i + 1) / n, c)]
-    y_labels = [short_label(name, 30 if lang == "en" else 12) for name in indicators]
-    # identical cut labels would merge rows: keep the full name where a cut collides
+    # short row labels and upright column labels leave room for every cell on a 390 px phone
+    y_labels = [short_label(name, 22 if lang == "en" else 10) for name in indicators]
+    # identical cut labels would merge rows: keep the full names where a cut collides
+    clashes = {lab for lab in y_labels if y_labels.count(lab) > 1}
+    y_labels = [full if lab in clashes else lab for lab, full in zip(y_labels, indicators)]
     if len(set(y_labels)) < len(y_labels):
         y_labels = indicators
     fig = go.Figure(go.Heatmap(
@@ -196,7 +199,7 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
                                  marker={"symbol": "square", "size": 12, "color": i18n.status_colour(s)},
                                  hoverinfo="skip"))
     # fixed ranges: the invisible markers must not pad the axes
-    fig.update_layout(xaxis={"side": "top", "tickangle": -45, "tickfont": {"size": 12},
+    fig.update_layout(xaxis={"side": "top", "tickangle": -90, "tickfont": {"size": 12},
                              "range": [-0.5, len(regions) - 0.5], "autorange": False},
                       yaxis={"range": [len(indicators) - 0.5, -0.5], "autorange": False,
                              "tickfont": {"size": 12}},

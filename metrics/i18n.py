@@ -133,16 +133,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "what_indicator": ("指标", "indicator"),
     "what_lang": ("语言", "language"),
     "heatmap_hint": ("点击单元格即可打开该地区的该指标详情。", "Click a cell to open that region's indicator."),
-    "legend": ("图例", "Legend"),
     "lagging_count": ("滞后指标数", "Lagging indicators"),
-    "worst_status": ("最差状态", "Worst status"),
-    "filtered_by": ("已按状态筛选：{status}（再次点击取消）", "Filtered by status: {status} (click again to clear)"),
-    "cards": ("指标卡片", "Indicator cards"),
     "progress_help": ("进度 = 实际进展 ÷ 应有进展", "Progress = progress made ÷ progress expected by now"),
-    "doc_code": ("文件编号", "Document code"),
-    "not_applicable": ("该指标不适用于{level}：{reason}", "This indicator does not apply to a {level}: {reason}"),
     "reason": ("原因", "Reason"),
-    "too_few_points_short": ("数据不足，无法预测", "too few points to project"),
 }
 
 LEVEL = {

@@ -151,7 +151,7 @@ def test_overview_zh(server, page: Page):
     main = _main(page)
     expect(main.get_by_text("演示数据").first).to_be_visible()
     expect(main.get_by_text("新建卫生厕所").first).to_be_visible()
-    expect(main.get_by_text("指标状态")).to_be_visible()
+    expect(main.get_by_text("指标状态", exact=True)).to_be_visible()
     expect(_status_strip(page)).to_be_visible()
     expect(_status_strip(page).get_by_role("radio").first).to_be_visible()
     _screenshot(page, "overview_zh.png")
