@@ -18,6 +18,8 @@ from metrics import i18n, paths, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
 from metrics.store import Store
+from metrics.store.view import StoreView
+from pages import asof_ui
 
 # served by this server (a material icon would be fetched from a font host)
 FAVICON = str(paths.REPO_DIR / ".streamlit" / "favicon.png")
@@ -37,37 +39,50 @@ def store() -> Store:
     return get_store(str(paths.data_dir()))
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _view(data_dir: str, seq: int) -> StoreView:
+    return StoreView(get_store(data_dir), seq)
+
+
+def store_at(data_dir: str, version: int | str) -> Store:
+    """The live store, or for an as-of version (``"asof:SEQ"``, from the sidebar's 数据时点
+    control) the read-only view of it after that event: every cached call goes through here."""
+    if isinstance(version, str) and version.startswith("asof:"):
+        return _view(data_dir, int(version.removeprefix("asof:")))
+    return get_store(data_dir)
+
+
 @st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_region(data_dir: str, version: int, region: str, period: str, plan_id: str):
-    return query.assess_region(get_store(data_dir), region, period, plan_id)[2]
+    return query.assess_region(store_at(data_dir, version), region, period, plan_id)[2]
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_overview(data_dir: str, version: int, region: str, period: str, plan_id: str):
-    s = get_store(data_dir)
+    s = store_at(data_dir, version)
     return query.assess_overview(s, region, period, s.catalog.plans[plan_id])
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_subregions(data_dir: str, version: int, region: str, period: str, plan_id: str):
-    s = get_store(data_dir)
+    s = store_at(data_dir, version)
     return query.assess_subregions(s, region, period, s.catalog.plans[plan_id])
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def cached_assess_children(data_dir: str, version: int, region: str, period: str, plan_id: str, indicator: str):
-    s = get_store(data_dir)
+    s = store_at(data_dir, version)
     return query.assess_children(s, region, period, s.catalog.plans[plan_id], indicator)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_periods(data_dir: str, version: int) -> list[str]:
-    return get_store(data_dir).periods_with_data()
+    return store_at(data_dir, version).periods_with_data()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_has_demo(data_dir: str, version: int) -> bool:
-    return any(sn.demo for sn in get_store(data_dir).snapshots() if not sn.retracted)
+    return any(sn.demo for sn in store_at(data_dir, version).snapshots() if not sn.retracted)
 
 
 def page_filters() -> Filters:
@@ -94,7 +109,7 @@ class Filters:
 
     @property
     def store(self) -> Store:
-        return get_store(self.data_dir)
+        return store_at(self.data_dir, self.version)
 
 
 def default_plan_id(s: Store) -> str:
@@ -199,15 +214,16 @@ def st_sidebar_filters() -> Filters:
     lg = lang()
     _carry_over_language()
     _apply_goto_region(s)
-    version = s.version()
     data_dir = str(s.dir)
 
     region = st_region_picker(s, lg)
+    picks = sb.container()   # plan and quarter, drawn above the as-of control that decides them
+    version = asof_ui.st_as_of_control(s, lg).version()
     plans = list(s.catalog.plans.values())
     available = cached_periods(data_dir, version)
     if st.session_state.get(wkey("plan")) not in s.catalog.plans:
         st.session_state[wkey("plan")] = default_plan_id(s)
-    plan_id = sb.selectbox(tr("plan", lg), [p.id for p in plans], key=wkey("plan"),
+    plan_id = picks.selectbox(tr("plan", lg), [p.id for p in plans], key=wkey("plan"),
                            format_func=lambda pid: i18n.name(s.catalog.plans[pid], lg))
     plan = s.catalog.plans[plan_id]
     choices = list(reversed([p for p in available if p >= plan.start]))
@@ -221,7 +237,7 @@ def st_sidebar_filters() -> Filters:
             # the latest quarter with data: after the plan's target year the cards judge the
             # target year and show the latest value beside it
             st.session_state[wkey("period")] = choices[0]
-        period = sb.selectbox(tr("quarter", lg), choices, key=wkey("period"),
+        period = picks.selectbox(tr("quarter", lg), choices, key=wkey("period"),
                               format_func=lambda p: i18n.period_label(p, lg))
     st.session_state.update(region=region, period=period, plan=plan_id, _plan_seen=plan_id)
     sync_url()
@@ -268,6 +284,11 @@ def st_header(f: Filters, title_key: str) -> None:
         parts.append(i18n.name(f.plan, f.lang))
     st.caption(" · ".join(parts))
     st_url_notices(f.lang)
+    if isinstance(f.version, str):   # an as-of view: say so where the numbers are
+        state = st.session_state
+        what = (f"#{state.get('asof_snapshot')}" if state.get("asof_mode") == "snapshot"
+                else str(state.get("asof_date")))
+        st.info(tr("asof_banner", f.lang, what=what), icon=":material/history:")
     if cached_has_demo(f.data_dir, f.version):
         st.warning(tr("demo_banner", f.lang), icon=":material/science:")
     if f.plan is not None and f.plan.illustrative:
