@@ -359,7 +359,7 @@ def _relative(a: Assessment, target, series, at: str, base: str, bench: list[tup
         return
     a.margin = v - g
     met = meets(v, g, ctx.sign, ctx.strict, False, ctx.decimals)
-    args = {"benchmark": bench_at, "margin": a.margin}
+    args = {"benchmark": bench_at, "margin": a.margin, "strict": ctx.strict}
     if ctx.final:
         _set(a, "met" if met else "not_met", "final_met" if met else "final_not_met",
              year=periods.year_of(ctx.T), **args)

@@ -268,7 +268,7 @@ def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
     grouped = series_by(values, "region_code", "indicator")
     bench = BenchmarkLookup(store, region_codes, _benchmarks_of(store, codes, plan))
     h = store.hierarchy
-    by_level = {}
+    by_level: dict[str, list[str]] = {}
     for r in region_codes:
         level = h[r].level
         if level not in by_level:

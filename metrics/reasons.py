@@ -38,10 +38,12 @@ REASONS = {
                          "No data for {quarters}; the cumulative total is incomplete"),
     "no_benchmark": ("无对比基准数据", "No benchmark data"),
     "relative_met": ("不低于基准 {benchmark}（差 {margin}）", "At or above the benchmark {benchmark} ({margin})"),
+    "relative_met_strict": ("高于基准 {benchmark}（差 {margin}）", "Above the benchmark {benchmark} ({margin})"),
     "relative_not_met": ("低于基准 {benchmark}（差 {margin}）", "Below the benchmark {benchmark} ({margin})"),
     "relative_gap": ("低于基准 {benchmark}（差 {margin}），基期差距已缩小 {closed}，应缩小 {due}",
                      "Below the benchmark {benchmark} ({margin}); {closed} of the base gap closed, {due} due"),
     "no_target": ("无目标", "No target"),
+    "no_data": ("无数据", "No data"),
 }
 TOO_FEW_POINTS = ("；数据不足，无法预测", "; too few data points to project")
 EXPECTED_MODES = {
@@ -91,6 +93,8 @@ def reason_text(a: Assessment, lang: str = "zh", decimals: int = 1) -> str:
     args = a.reason_args
     if code == "projection" and a.basis == "ytd":
         code = "projection_annual"
+    if code == "relative_met" and args.get("strict"):
+        code = "relative_met_strict"
     if code not in REASONS:
         return ""
     fields = {

@@ -183,3 +183,11 @@ def test_baseline_defaults_to_first_observed_value():
     t = target(target_value=90)
     a = progress.assess(t, "higher", [("2021Q2", 60.0), ("2023Q2", 70.0)], "2023Q2", "2020Q4")
     assert a.baseline == 60.0
+
+
+def test_reason_names_strict_relative_and_falls_back_to_the_status():
+    from metrics import reasons
+    t = target("relative", benchmark="bench", comparison="gt")
+    a = progress.assess(t, "higher", [("2024Q2", 7.1)], "2024Q2", "2020Q4", benchmark=[("2024Q2", 6.5)], decimals=1)
+    assert a.status == "achieved" and reasons.reason_text(a, "zh") == "高于基准 6.5（差 +0.6）"
+    assert reasons.reason_text(progress.Assessment("no_data"), "en") == "No data"
