@@ -50,13 +50,16 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 demo: venv
-	@if [ ! -f "$${RRTT_DATA_DIR:-data}/manifest.json" ]; then $(PY) -m metrics demo; fi
+	@if [ ! -d "$${RRTT_DATA_DIR:-data}/log/events" ] && [ ! -f "$${RRTT_DATA_DIR:-data}/manifest.json" ]; then $(PY) -m metrics demo; fi
 
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# SCALE=county|province|nation; synthetic data is cached in ~/.cache/rrtt-bench (RRTT_BENCH_CACHE)
+SCALE ?= province
 bench: venv
-	$(PY) -m metrics bench
+	$(PY) -m metrics bench --scale $(SCALE)
 
 clean:
-	rm -rf data/snapshots data/rollups data/manifest.json tests/artifacts
+	rm -rf data/log data/shards data/cache data/legacy data/.publish.lock \
+	       data/snapshots data/rollups data/manifest.json tests/artifacts

@@ -1,8 +1,8 @@
 """The naive way, for comparison: pandas reads the fact Parquet and groups up the hierarchy on
 every call (no rollups). A drop-in for ``Store`` in ``metrics.query``: same answers, no index.
 
-It streams the Parquet in record batches (so the nation scale fits in memory) and filters on
-period and element only — what ``pd.read_parquet(filters=...)`` would do.
+It reads the Parquet with the filters ``pd.read_parquet(filters=...)`` would take: period,
+element, and the code range of the regions asked for (codes are hierarchical).
 """
 
 from __future__ import annotations
@@ -43,7 +43,12 @@ class NaiveStore:
         weights = {cat.elements[c].weight for c in plain
                    if c in cat.elements and cat.elements[c].aggregation == "weighted_mean"}
         wanted = sorted(set(plain) | {e for e, _ in coverage} | {w for w in weights if w})
-        flt = pc.field("element_code").isin(wanted)
+        flt = pc.field("element_code").isin(wanted) & pc.field("snapshot_id").isin(sorted(self._store._active()))
+        # codes are hierarchical, so a subtree is a code range: the one pruning a pandas user would do
+        spans = [(self.codes.get_loc(c), self.order_end[self.codes.get_loc(c)]) for c in region_codes]
+        lo_code = min(self.codes[a:b].min() for a, b in spans)
+        hi_code = max(self.codes[a:b].max() for a, b in spans)
+        flt &= (pc.field("region_code") >= lo_code) & (pc.field("region_code") <= hi_code)
         if period_from:
             flt &= pc.field("period") >= period_from
         if period_to:
@@ -71,24 +76,25 @@ class NaiveStore:
 
     def _one(self, code: str, sub: pd.DataFrame, plain: list[str], coverage: list[list[str]]) -> pd.DataFrame:
         cat, rows = self.catalog, []
-        own = sub["region_code"] == code
-        for el in plain:
-            spec = cat.elements.get(el)
-            part = sub[(sub["element_code"] == el) & (own if spec is not None and spec.aggregation == "none"
-                                                          else True)]
+        kind = {el: (cat.elements[el].aggregation if el in cat.elements else "sum") for el in plain}
+        summed = sub[sub["element_code"].isin([e for e, k in kind.items() if k == "sum"])
+                     | (sub["element_code"].isin([e for e, k in kind.items() if k == "none"])
+                        & (sub["region_code"] == code))]
+        if not summed.empty:
+            g = summed.groupby(["element_code", "period"])
+            rows.append(pd.DataFrame({"value_sum": g["value"].sum(min_count=1), "weight_sum": np.nan,
+                                      "n_facts": g.size(), "snapshot_id": g["snapshot_id"].max()})
+                        .reset_index().assign(region_code=code))
+        for el in [e for e, k in kind.items() if k == "weighted_mean"]:
+            part = sub[sub["element_code"] == el]
             if part.empty:
                 continue
-            if spec is not None and spec.aggregation == "weighted_mean":
-                w = sub[sub["element_code"] == spec.weight][["region_code", "period", "value"]]
-                part = part.merge(w, on=["region_code", "period"], how="left", suffixes=("", "_w"))
-                g = part.assign(vs=part["value"] * part["value_w"], ws=part["value_w"]).groupby("period")
-                agg = pd.DataFrame({"value_sum": g["vs"].sum(min_count=1), "weight_sum": g["ws"].sum(min_count=1)})
-            else:
-                g = part.groupby("period")
-                agg = pd.DataFrame({"value_sum": g["value"].sum(min_count=1), "weight_sum": np.nan})
-            agg["n_facts"] = g.size()
-            agg["snapshot_id"] = g["snapshot_id"].max()
-            rows.append(agg.reset_index().assign(region_code=code, element_code=el))
+            w = sub[sub["element_code"] == cat.elements[el].weight][["region_code", "period", "value"]]
+            part = part.merge(w, on=["region_code", "period"], how="left", suffixes=("", "_w"))
+            g = part.assign(vs=part["value"] * part["value_w"], ws=part["value_w"]).groupby("period")
+            rows.append(pd.DataFrame({"value_sum": g["vs"].sum(min_count=1), "weight_sum": g["ws"].sum(min_count=1),
+                                      "n_facts": g.size(), "snapshot_id": g["snapshot_id"].max()})
+                        .reset_index().assign(region_code=code, element_code=el))
         for el, level in coverage:
             part = sub[sub["element_code"] == el]
             if part.empty:
@@ -96,6 +102,8 @@ class NaiveStore:
             # every unit at the level under the region: its subtree total, per quarter
             lo = self.codes.get_loc(code)
             units = [i for i in range(lo, self.order_end[lo]) if self.level[i] == level]
+            if not units:
+                continue
             unit_of = np.full(len(self.codes), -1)
             for u in units:
                 unit_of[u:self.order_end[u]] = u

@@ -102,7 +102,7 @@ def cmd_bench(args) -> int:
     from metrics import bench
     try:
         result = bench.run(scale=args.scale, repeats=args.repeats, browser=args.browser, ingest=args.ingest,
-                           progress=(lambda m: print(m, file=sys.stderr)) if not args.json else None)
+                           progress=lambda m: print(m, file=sys.stderr, flush=True))
     except bench.BenchError as exc:
         print(str(exc), file=sys.stderr)
         return 1

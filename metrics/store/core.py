@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import os
 import secrets
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from metrics.catalog import Catalog, default_catalog
 from metrics.regions import Hierarchy, load_hierarchy
 from metrics.store import shards as sh
 from metrics.store.log import Event, FactLog, replay
-from metrics.store.reader import rollup_arrays
+from metrics.store.reader import ShardReader, rollup_arrays
 from metrics.store.rollups import ROLLUP_COLUMNS, Layout
 from metrics.store.view import ReadMixin, Snapshot, StoreError, snapshots_from
 
@@ -55,6 +56,7 @@ class Store(ReadMixin):
         self.dir = paths.data_dir(data_dir)
         self.catalog = catalog or default_catalog()
         self._hierarchy = hierarchy
+        self._hierarchy_given = hierarchy is not None
         self._layout: Layout | None = None
         self.log = FactLog(self.dir / "log")
         self._manifest_cache: tuple | None = None
@@ -78,7 +80,11 @@ class Store(ReadMixin):
             return EMPTY_MANIFEST
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if self._manifest_cache is None or self._manifest_cache[0] != stamp:
-            self._manifest_cache = (stamp, sh.read_manifest(self.manifest_path) or EMPTY_MANIFEST)
+            manifest = sh.read_manifest(self.manifest_path) or EMPTY_MANIFEST
+            if self._manifest_cache is not None:    # let go of files two generations old
+                keep = sh.shard_files(manifest["shards"]) | set(manifest.get("previous", []))
+                ShardReader.get().forget({str(self.shard_dir / rel) for rel in keep}, str(self.shard_dir) + os.sep)
+            self._manifest_cache = (stamp, manifest)
         return self._manifest_cache[1]
 
     def version(self) -> int:
@@ -88,7 +94,7 @@ class Store(ReadMixin):
     def events(self) -> list[Event]:
         """The events the readable state reflects (a write in progress is not one of them)."""
         seq = int(self.manifest()["event_seq"])
-        return [e for e in self.log.events() if e.seq <= seq]
+        return [e for e in self.log.events(known_seq=seq) if e.seq <= seq]
 
     def snapshots(self) -> list[Snapshot]:
         return snapshots_from(self.events())
@@ -246,6 +252,8 @@ class Store(ReadMixin):
         if user is not None:
             auth.require(user, "analyst")
         self._layout = None
+        if not self._hierarchy_given:       # a region import may have replaced regions.csv
+            self._hierarchy = None
         with self._locked():
             self._recover()
             events = self.log.events()

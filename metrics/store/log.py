@@ -78,8 +78,14 @@ class FactLog:
         write_deltalake(self.events_uri, row, mode="append", configuration=RETENTION, name="events")
 
     # -- reading ----------------------------------------------------------------------------------
-    def events(self) -> list[Event]:
-        """Every event in order (re-read only when the table has a new version)."""
+    def events(self, known_seq: int | None = None) -> list[Event]:
+        """Every event in order. With ``known_seq`` (the manifest's), a cached list that already
+        reaches it is returned without opening the table (the pages' hot path)."""
+        cached = self._events_cache
+        if known_seq is not None and cached is not None and cached[1] and cached[1][-1].seq >= known_seq:
+            return cached[1]
+        if known_seq == 0:
+            return []
         if not self.exists():
             return []
         table = DeltaTable(self.events_uri)

@@ -91,6 +91,8 @@ class ShardReader:
     def forget(self, keep: set[str], prefix: str) -> None:
         """Detach files under ``prefix`` that the live manifests no longer name."""
         with self.lock:
+            for key in [k for k in self._upper if k.startswith(prefix) and k not in keep]:
+                self._upper_rows -= len(self._upper.pop(key)[0]["region_code"])
             for key in [k for k in self.aliases if k.startswith(prefix) and k not in keep]:
                 try:
                     self.con.execute(f"DETACH {self.aliases.pop(key)}")

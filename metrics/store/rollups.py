@@ -128,19 +128,20 @@ class Layout:
 
 
 def _own_rows(con: duckdb.DuckDBPyConnection, facts: str, target: str) -> None:
-    """Each region's own contribution from the current facts in table ``facts``."""
+    """Each region's own contribution from the current facts in table ``facts`` (with its group
+    and whether it is a leaf, carried along so that later steps need no join)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {target} AS
         SELECT f.region_code, f.element_code, f.period, f.value AS value_sum, NULL::DOUBLE AS weight_sum,
-               1::BIGINT AS n_facts, f.snapshot_id, r.depth
+               1::BIGINT AS n_facts, f.snapshot_id, r.depth, r.grp, r.leaf
         FROM {facts} f JOIN regions r ON r.code = f.region_code
         JOIN elements e ON e.code = f.element_code AND e.aggregation IN ('sum', 'none')
         UNION ALL
         SELECT f.region_code, f.element_code, f.period, f.value * w.value,
-               CASE WHEN f.value IS NOT NULL THEN w.value END, 1, f.snapshot_id, r.depth
+               CASE WHEN f.value IS NOT NULL THEN w.value END, 1, f.snapshot_id, r.depth, r.grp, r.leaf
         FROM {facts} f JOIN regions r ON r.code = f.region_code
         JOIN elements e ON e.code = f.element_code AND e.aggregation = 'weighted_mean'
-        LEFT JOIN {facts} w ON w.region_code = f.region_code AND w.element_code = e.weight
-                           AND w.period = f.period""")  # noqa: S608 (table names are constants)
+        LEFT JOIN (SELECT * FROM {facts} WHERE element_code IN (SELECT weight FROM elements)) w
+               ON w.region_code = f.region_code AND w.element_code = e.weight AND w.period = f.period""")  # noqa: S608
 
 
 def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int) -> None:
@@ -151,26 +152,29 @@ def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int) -> 
         con.execute(
             """INSERT INTO acc
                SELECT r.parent, a.element_code, a.period, sum(a.value_sum), sum(a.weight_sum),
-                      sum(a.n_facts), max(a.snapshot_id), $depth - 1
+                      sum(a.n_facts), max(a.snapshot_id), $depth - 1, a.grp, false
                FROM acc a JOIN regions r ON r.code = a.region_code
                JOIN elements e ON e.code = a.element_code AND e.aggregation <> 'none'
-               WHERE a.depth = $depth GROUP BY r.parent, a.element_code, a.period""", {"depth": depth})
+               WHERE a.depth = $depth GROUP BY r.parent, a.element_code, a.period, a.grp""", {"depth": depth})
+    # a leaf's rows are its own facts, one per key: only the rows of regions with children need summing
     con.execute(
         """CREATE OR REPLACE TEMP TABLE base AS
-           SELECT region_code, element_code, period, sum(value_sum) AS value_sum, sum(weight_sum) AS weight_sum,
-                  sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
-           FROM acc GROUP BY ALL""")
+           SELECT grp, region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id
+           FROM acc WHERE leaf
+           UNION ALL
+           SELECT grp, region_code, element_code, period, sum(value_sum) AS value_sum,
+                  sum(weight_sum) AS weight_sum, sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
+           FROM acc WHERE NOT leaf GROUP BY grp, region_code, element_code, period""")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE group_rows AS
-            SELECT r.grp, {_OUT} FROM base b JOIN regions r ON r.code = b.region_code
+            SELECT grp, {_OUT} FROM base
             UNION ALL
             SELECT g.grp, {_OUT} FROM (
               SELECT c.ancestor AS region_code, cs.element || '@' || cs.level AS element_code, p.period,
                      count(*) FILTER (WHERE rb.value_sum > 0) AS value_sum, count(*) AS weight_sum,
                      count(rb.value_sum) AS n_facts, max(rb.snapshot_id) AS snapshot_id
               FROM coverage_spec cs
-              JOIN regions u ON u.level = cs.level AND u.grp IN (SELECT DISTINCT grp FROM base
-                                                                 JOIN regions ON code = region_code)
+              JOIN regions u ON u.level = cs.level AND u.grp IN (SELECT DISTINCT grp FROM base)
               CROSS JOIN (SELECT DISTINCT period FROM cur) p
               LEFT JOIN base rb ON rb.region_code = u.code AND rb.element_code = cs.element
                                AND rb.period = p.period

@@ -61,8 +61,7 @@ def _write_groups(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, pe
         # when split, the group's own row lives in the top shard only (one home per region)
         own = " AND region_code <> grp" if layout.split else ""
         write_shard(con, root / rel, f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE grp = $g{own}",  # noqa: S608
-                    f"""SELECT {_FACT_COLS} FROM cur f JOIN regions r ON r.code = f.region_code
-                        WHERE r.grp = $g""", {"g": g}, rows=n)  # noqa: S608
+                    f"SELECT {_FACT_COLS} FROM cur WHERE grp = $g", {"g": g}, rows=n)  # noqa: S608
         out[g] = rel
     return out
 
@@ -81,7 +80,7 @@ def _write_top(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, perio
 def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     """``allcur`` (current facts, one quarter) -> ``cur`` (below the root) and ``rootcur``."""
     con.execute("""CREATE OR REPLACE TEMP TABLE cur AS
-                   SELECT f.* FROM allcur f JOIN regions r ON r.code = f.region_code AND r.depth >= $split""",
+                   SELECT f.*, r.grp FROM allcur f JOIN regions r ON r.code = f.region_code AND r.depth >= $split""",
                 {"split": layout.split})
     con.execute("CREATE OR REPLACE TEMP TABLE rootcur AS SELECT * FROM allcur WHERE region_code = $root",
                 {"root": layout.root})
@@ -116,8 +115,7 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
                 for g, lo, hi in layout.group_ranges:
                     con.execute(current, {"p": p, "ids": ids, "lo": lo, "hi": hi})
                     _split_current(con, layout)
-                    con.execute("DELETE FROM cur WHERE region_code NOT IN (SELECT code FROM regions WHERE grp = $g)",
-                                {"g": g})
+                    con.execute("DELETE FROM cur WHERE grp <> $g", {"g": g})
                     build_groups(con, _max_depth(layout), layout.split)
                     con.execute(f"INSERT INTO prov_all SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp")  # noqa: S608
                     written.update(_write_groups(con, root, layout, p, tag, [g]))
