@@ -177,7 +177,8 @@ def indicator_table(data: ReportData, lang: str) -> Table:
                          target if a.target is not None else "—", fmt(a.expected, d), pct(a.progress),
                          i18n.status_label(a.status, lang), reason(r, lang)])
             statuses.append(a.status)
-    return Table(header, rows, [3.0, 0.6, 1.0, 1.75, 1.0, 0.75, 1.3, 3.0], [False, False, True, True, True, True, False, False],
+    widths = [2.85, 0.75, 1.0, 1.75, 1.0, 0.75, 1.3, 3.0] if lang == "zh" else [2.8, 0.95, 0.95, 1.6, 1.0, 0.8, 1.9, 2.6]
+    return Table(header, rows, widths, [False, False, True, True, True, True, False, False],
                  statuses=statuses, status_col=6)
 
 

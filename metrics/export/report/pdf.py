@@ -29,12 +29,13 @@ p.lead { page-break-after: avoid; break-after: avoid; }
 table { width: 100%%; table-layout: fixed; border-collapse: collapse; margin: 4pt 0 10pt; font-size: 8pt; line-height: 1.35; }
 thead { display: table-header-group; }
 th { background: #e9eef3; font-weight: 700; text-align: left; }
-th, td { border: 0.5pt solid #b8c2cc; padding: 2.5pt 4pt; vertical-align: top; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+th, td { border: 0.5pt solid #b8c2cc; padding: 2.5pt 4pt; vertical-align: top; overflow-wrap: break-word; hyphens: auto; }
+th.num { text-align: right; }
+td.num { text-align: right; white-space: nowrap; }
 tr { page-break-inside: avoid; }
 tr.group { page-break-after: avoid; break-after: avoid; }
 tr.group td { background: #f4f4f4; font-weight: 700; color: #0b4f7c; }
-td.status { white-space: nowrap; font-weight: 700; }
+td.status { font-weight: 700; }
 figure { margin: 6pt 0 12pt; page-break-inside: avoid; }
 figure img { width: 100%%; }
 .cover { padding-top: 55mm; }
