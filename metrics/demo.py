@@ -364,8 +364,15 @@ def build_demo_facts(catalog: Catalog, hierarchy: Hierarchy) -> pd.DataFrame:
     return DemoBuilder(catalog, hierarchy).build()
 
 
-def _refuse_invalid(facts: pd.DataFrame, catalog: Catalog, what: str) -> None:
-    problems = check_facts(facts, catalog)
+def _refuse_invalid(facts: pd.DataFrame, store: Store, what: str) -> None:
+    """The demo writes through the upload's validator (every error code an upload would get),
+    plus the catalog's value rules; any problem and nothing is published."""
+    from metrics.ingest.dryrun import check_frame
+    problems = check_facts(facts, store.catalog)
+    report = check_frame(store, facts, f"{what}.csv")
+    problems += [f"{e.code} 第 {e.row} 行：{e.message}" for e in report.errors.head(20).itertuples()]
+    if report.fatal:
+        problems.append(report.fatal)
     if problems:
         raise ValueError(f"{what}未通过校验，未发布：\n  " + "\n  ".join(problems))
 
@@ -379,7 +386,7 @@ def _sha256(frame: pd.DataFrame) -> str:
 def write_demo(store: Store) -> list:
     """Publish the demo data set as yearly snapshots, one correction and one retracted upload."""
     facts = build_demo_facts(store.catalog, store.hierarchy)
-    _refuse_invalid(facts, store.catalog, "演示数据")        # the same checks as an upload, before any publish
+    _refuse_invalid(facts, store, "演示数据")        # the same checks as an upload, before any publish
     year = facts["period"].str[:4].astype(int)
     snaps = []
     for y in sorted(year.unique()):
@@ -406,14 +413,14 @@ def _publish_correction_and_mistake(store: Store, facts: pd.DataFrame):
                 & (facts["element_code"] == "population")].copy()
     if not fix.empty:
         fix["value"] = fix["value"] + 3
-        _refuse_invalid(fix, store.catalog, "演示更正数据")
+        _refuse_invalid(fix, store, "演示更正数据")
         store.publish(fix, user=DEMO_USER, comment="演示：更正 2023Q3 人口（补录外出返乡人员）",
                       source_name="演示数据_更正_2023Q3.csv", source_sha256=_sha256(fix), demo=True,
                       now=dt.datetime(2024, 2, 5, 15, 0))
     # a unit error that passes validation (population in the wrong unit), later retracted
     wrong = facts[(facts["period"] == "2023Q4") & (facts["element_code"] == "population")].head(200).copy()
     wrong["value"] = wrong["value"] * 10
-    _refuse_invalid(wrong, store.catalog, "演示误传数据")
+    _refuse_invalid(wrong, store, "演示误传数据")
     bad = store.publish(wrong, user=DEMO_USER, comment="演示：误传的文件（单位错误，已撤回）",
                         source_name="演示数据_误传.csv", source_sha256=_sha256(wrong), demo=True,
                         now=dt.datetime(2024, 2, 6, 10, 0))

@@ -7,11 +7,9 @@ only caches it (keyed by the store's version, so a publish invalidates it) and d
 from __future__ import annotations
 
 import html
-import io
 import runpy
 from dataclasses import dataclass
 
-import pandas as pd
 import streamlit as st
 
 from metrics import i18n, paths, query, reasons
@@ -368,23 +366,3 @@ CSS = """
 def st_css() -> None:
     st.markdown(CSS, unsafe_allow_html=True)
 
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Formula injection: text cells starting with = + - @ are prefixed with a quote."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in "=+-@" else v)
-    return out
-
-
-def st_table_downloads(frame: pd.DataFrame, stem: str, lg: str) -> None:
-    safe = neutralise(frame)
-    c1, c2 = st.columns(2)
-    c1.download_button(tr("download_csv", lg), safe.to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"{stem}.csv", mime="text/csv", key=f"csv_{stem}")
-    buf = io.BytesIO()
-    safe.to_excel(buf, index=False, engine="xlsxwriter")
-    c2.download_button(tr("download_xlsx", lg), buf.getvalue(), file_name=f"{stem}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"xlsx_{stem}")

@@ -25,3 +25,22 @@ def test_check_facts_names_each_problem(demo_store):
     assert any("no_such_element" in p for p in problems)
     assert any("负值" in p and "2024Q2" in p for p in problems)
     assert any("不是有效数值" in p for p in problems)
+
+
+def test_demo_refuses_what_the_upload_validator_refuses(tmp_path, monkeypatch):
+    """#7 point 11: the demo goes through the upload's validator, so an upload's error code stops it."""
+    import pytest
+
+    from metrics.store import Store
+    real = demo.build_demo_facts
+
+    def with_unknown_region(catalog, hierarchy):
+        facts = real(catalog, hierarchy)
+        facts.loc[facts.index[0], "region_code"] = "999999999999"
+        return facts
+
+    monkeypatch.setattr(demo, "build_demo_facts", with_unknown_region)
+    store = Store(tmp_path)
+    with pytest.raises(ValueError, match="unknown_region"):
+        demo.write_demo(store)
+    assert store.snapshots() == []

@@ -39,6 +39,13 @@ def check(store: Store, data: bytes, source_name: str, parent: str | None = None
     return validate_bytes(data, source_name, rules_for(store, parent, last_period))
 
 
+def check_frame(store: Store, facts: pd.DataFrame, source_name: str) -> Report:
+    """Validate a long frame (region_code, element_code, period, value) exactly as the same rows
+    uploaded as a long CSV would be — the demo and the bench publish through this."""
+    data = facts[["region_code", "element_code", "period", "value"]].to_csv(index=False).encode("utf-8")
+    return check(store, data, source_name)
+
+
 @dataclass
 class Summary:
     new: int = 0

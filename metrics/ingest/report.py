@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from metrics.export.tables import neutralise  # one formula-injection rule for every download
 from metrics.ingest.text import TEXT
 
 ISSUE_COLUMNS = ["sheet", "row", "column", "code", "message", "message_en"]
@@ -131,14 +132,3 @@ class Report:
                 pd.DataFrame({labels[4]: [self.fatal_en if lang == "en" else self.fatal]}).to_excel(
                     xw, sheet_name="file", index=False)
         return buf.getvalue()
-
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Formula injection: text cells starting with = + - @ get a leading quote."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            s = out[col].astype(object)
-            bad = s.map(lambda v: isinstance(v, str) and v[:1] in "=+-@").astype(bool)
-            out[col] = s.where(~bad, "'" + s.astype(str))
-    return out
