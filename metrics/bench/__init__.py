@@ -147,8 +147,10 @@ def run(scale: str = "province", repeats: int = 20, seed: int = SEED, browser: b
             entry.update(naive_median_ms=n_med, speedup=round(n_med / max(median, 1e-3), 1))
         pages[name] = entry
 
+    say("pages: " + json.dumps(pages))
     say("publishing one province's quarter in a separate process")
     publish = _child("publish", data_dir, scale)
+    say("publish: " + json.dumps(publish))
     say("serving 5 concurrent sessions in a separate process")
     serve = _child("serve", data_dir, scale)
     t = time.perf_counter()

@@ -118,12 +118,18 @@ def files_for(root: Path, shards: ShardMap, shard_of: dict[str, str], region_cod
             for g in sorted(groups) if g in g_files]
 
 
-def _sorted(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def _sorted(parts: list[dict[str, np.ndarray]], keys: list[tuple] | None = None) -> dict[str, np.ndarray]:
+    """Concatenate and sort by region, element, period: by the parts' integer ``keys`` (rank arrays
+    of region, element, period) when every part has them, else by the strings."""
     if not parts:
         return empty_arrays()
     cols = {c: np.concatenate([p[c] for p in parts]) for c in ROLLUP_COLUMNS}
-    order = np.lexsort((cols["period"].astype(str), cols["element_code"].astype(str),
-                        cols["region_code"].astype(str)))
+    if keys is not None and len(keys) == len(parts):
+        r, e, p = (np.concatenate([k[i] for k in keys]) for i in range(3))
+        order = np.lexsort((p, e, r))
+    else:
+        order = np.lexsort((cols["period"].astype(str), cols["element_code"].astype(str),
+                            cols["region_code"].astype(str)))
     return {c: v[order] for c, v in cols.items()}
 
 
@@ -142,22 +148,34 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
     reader = ShardReader.get()
     upper = [c for c in region_codes if c not in leaves]
     leaf = [c for c in region_codes if c in leaves]
-    parts = []
+    parts, keys = [], []
+    region_rank = {c: i for i, c in enumerate(sorted(set(upper)))}
+    element_rank = {e: i for i, e in enumerate(sorted(set(element_codes)))}
+    period_rank = {p: i for i, p in enumerate(sorted(shards))}
     for path in files_for(root, shards, shard_of, upper, period_from, period_to):
         arrays, index = reader.upper(path)
-        spans = [index[c] for c in upper if c in index]
+        spans = [(index[c], region_rank[c]) for c in upper if c in index]
         if not spans:
             continue
-        idx = np.concatenate([np.arange(a, b) for a, b in spans])
+        idx = np.concatenate([np.arange(a, b) for (a, b), _ in spans])
+        ranks = np.concatenate([np.full(b - a, rank) for (a, b), rank in spans])
         element_ids, names = index["__elements__"]
-        wanted = np.zeros(len(names) + 1, dtype=bool)
-        wanted[[names[e] for e in element_codes if e in names]] = True
-        idx = idx[wanted[element_ids[idx]]]
+        lut = np.full(len(names), -1)
+        for name, i in names.items():
+            lut[i] = element_rank.get(name, -1)
+        e_rank = lut[element_ids[idx]]
+        keep = e_rank >= 0
+        idx, ranks, e_rank = idx[keep], ranks[keep], e_rank[keep]
+        if not len(idx):
+            continue
         parts.append({c: v[idx] for c, v in arrays.items()})
+        keys.append((ranks, e_rank, np.full(len(idx), period_rank.get(str(arrays["period"][idx[0]]), 0))))
     files = files_for(root, shards, shard_of, leaf, period_from, period_to)
     if files:
         parts.append(_columns(reader.query(
             files, "rollup", ", ".join(ROLLUP_COLUMNS),
             "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
             {"regions": leaf, "elements": list(element_codes)}, "region_code, element_code, period")))
-    return _sorted(parts)
+        if len(parts) == 1:
+            return parts[0]                 # leaves only: sorted by the query
+    return _sorted(parts, keys)
