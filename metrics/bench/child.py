@@ -22,6 +22,11 @@ from metrics.auth import User
 
 
 def _peak_rss_mib() -> float:
+    """This process's own peak (VmHWM, reset by exec; ru_maxrss keeps the forking parent's)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
