@@ -37,14 +37,13 @@ def _rss_mib() -> float:
 
 
 def _validate(frame: pd.DataFrame, store) -> pd.DataFrame:
-    """Stand-in for the upload validator: known regions, elements and quarters, values >= 0.
-    (Point this at the ingest package's validator when it lands.)"""
-    known = pd.Index(list(store.hierarchy.by_code))
-    bad = ~frame["region_code"].isin(known) | ~frame["element_code"].isin(list(store.catalog.elements))
-    bad |= ~frame["period"].str.fullmatch(r"\d{4}Q[1-4]") | ~(frame["value"] >= 0)
-    if bad.any():
-        raise ValueError(f"{int(bad.sum())} invalid rows")
-    return frame
+    """The upload validator itself (metrics.ingest): the quarter validated as the same rows
+    uploaded as a long CSV would be; any error and nothing is published."""
+    from metrics.ingest.dryrun import check_frame
+    report = check_frame(store, frame, "bench-quarter.csv")
+    if not report.ok:
+        raise ValueError(f"{len(report.errors)} invalid rows, e.g. {report.errors.head(3).to_dict('records')}")
+    return report.facts[["region_code", "element_code", "period", "value"]]
 
 
 def publish(data_dir: Path, scale: str) -> dict:
