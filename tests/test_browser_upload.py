@@ -22,7 +22,7 @@ from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_serve
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT = 60_000
-QUERY = "period=2026Q3"
+QUERY = "plan=demo-2026-2030&period=2026Q3"   # the plan whose targets cover 2026Q3
 BAD = "region_code,element_code,period,value\n990121101201,road_km_good,2026Q3,40\n990121101202,road_km_good,2026Q3,abc\n"
 GOOD = "region_code,element_code,period,value\n990121101201,road_km_good,2026Q3,25\n990121101202,road_km_good,2026Q3,25\n"
 
@@ -55,14 +55,15 @@ def sign_in(page: Page, name: str) -> None:
 
 
 def road_card(page: Page):
-    """The overview's KPI card value of 农村公路优良中等路率."""
-    cards = page.get_by_test_id("stMain").get_by_test_id("stMarkdown").filter(has_text="农村公路优良中等路率")
-    return cards.locator(".rr-value").first
+    """The overview's KPI card value of 农村公路优良中等路率 (cards of a pillar share one grid)."""
+    card = page.get_by_test_id("stMain").locator(".rr-card").filter(
+        has=page.locator(".rr-name", has_text="农村公路优良中等路率"))
+    return card.locator(".rr-value").first
 
 
 def road_value(data_dir: Path) -> str:
     store = Store(data_dir)
-    _, _, rows = query.assess_region(store, None, "2026Q3", None, ["road_good_rate"])
+    _, _, rows = query.assess_region(store, None, "2026Q3", "demo-2026-2030", ["road_good_rate"])
     return f"{rows[0].assessment.value:,.1f}"
 
 

@@ -6,7 +6,9 @@ import multiprocessing as mp
 import os
 import random
 import signal
+import sys
 import time
+import types
 
 import pytest
 
@@ -16,8 +18,11 @@ from tests import store_workers as w
 SUM_Q2 = sum(v for (r, e, p), v in w.BASE.items() if e == "toilets_built" and p == "2024Q2")
 
 
-@pytest.fixture(scope="module")
-def ctx():
+@pytest.fixture
+def ctx(monkeypatch):
+    # AppTest runs page scripts as ``__main__`` in this process and may leave one there; a
+    # worker must not re-run it (multiprocessing re-imports the parent's main module in a child)
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     context = mp.get_context("forkserver")
     context.set_forkserver_preload(["tests.store_workers"])
     return context
