@@ -19,7 +19,7 @@ run: setup demo
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 setup: system venv
 

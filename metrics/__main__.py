@@ -1,12 +1,6 @@
-import os
-import sys
-
 from metrics.cli import main
+from metrics.process import leave
 
-rc = main()
-sys.stdout.flush()
-sys.stderr.flush()
-# Everything is committed and fsynced by now. Leave without the interpreter's teardown: the
-# Delta Lake binding's runtime threads sometimes abort it ("terminate called without an
-# active exception"), which turned a finished command into a crash exit code.
-os._exit(rc or 0)
+# Everything is committed and fsynced by now; leave without the interpreter's teardown
+# (see metrics/process.py: the Delta Lake binding sometimes aborts it).
+leave(main())

@@ -1,0 +1,24 @@
+"""Leaving a process that has used the Delta Lake binding.
+
+About one run in twenty of a process that read a Delta table through pyarrow aborts in the
+interpreter's teardown ("terminate called without an active exception", SIGABRT) after its work
+is done: threads of the binding are still alive when static destructors run. Measured here:
+2 of 30 runs of a three-line read. A finished command, bench child or test session must not
+turn into a crash exit code, so they leave through :func:`leave` once everything is flushed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def leave(rc: int | None = 0) -> None:
+    """Flush stdout/stderr and end the process now with ``rc``, skipping the interpreter's teardown.
+    Call it only when every file the process wrote is closed (our writes fsync before returning)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # closed or broken pipe: nothing left to say
+            pass
+    os._exit(int(rc or 0))
