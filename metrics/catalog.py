@@ -228,9 +228,12 @@ def check_facts(facts: pd.DataFrame, catalog: Catalog) -> list[str]:
     return problems
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml: ~10× faster than pure Python
+
+
 def _read_yaml(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or []
+        data = yaml.load(fh, Loader=_YAML_LOADER) or []  # noqa: S506 -- a safe loader (libyaml's when built)
     if not isinstance(data, list):
         raise CatalogError([f"{path.name}: expected a list of entries"])
     return data

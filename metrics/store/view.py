@@ -121,26 +121,31 @@ class ReadMixin:
         ``snapshot_id`` it comes from (NaN / <NA> where nothing is published)."""
         keys = keys[KEY_COLUMNS].astype(str).drop_duplicates().reset_index(drop=True)
         empty = keys.assign(value=np.nan, snapshot_id=pd.array([None] * len(keys), dtype="Int32"))
-        grp = self.layout.regions.set_index("code")["grp"].to_dict()
+        regions = self.layout.regions
+        group_of = pd.Series(regions["grp"].where(regions["grp"].notna(), TOP).to_numpy(), index=regions["code"])
+        pairs = keys[["region_code", "period"]].drop_duplicates()
+        pairs = pd.DataFrame({"period": pairs["period"].to_numpy(),
+                              "grp": pairs["region_code"].map(group_of).to_numpy()}).dropna().drop_duplicates()
         shards = self._shards()
-        files = sorted({self._shard_root() / shards[p][g if g is not None else TOP]
-                        for p, g in {(p, grp.get(r, "?")) for r, p in zip(keys["region_code"], keys["period"])}
-                        if p in shards and (g if g is not None else TOP) in shards[p]})
+        files = sorted({self._shard_root() / shards[p][g]
+                        for p, g in zip(pairs["period"], pairs["grp"]) if g in shards.get(p, {})})
         if not files or keys.empty:
             return empty
         reader = ShardReader.get()
         aliases = [reader.alias(f) for f in files]
         cur = reader.con.cursor()
         try:
-            cur.register("wanted_keys", keys)
+            cur.register("wanted_keys", keys.assign(i=np.arange(len(keys), dtype=np.int64)))
             union = " UNION ALL ".join(f"SELECT * FROM {a}.facts" for a in aliases)  # noqa: S608
             found = cur.execute(
-                f"""SELECT k.region_code, k.element_code, k.period, f.value, f.snapshot_id
-                    FROM wanted_keys k LEFT JOIN ({union}) f USING (region_code, element_code, period)""").df()  # noqa: S608
+                f"""SELECT f.value, f.snapshot_id
+                    FROM wanted_keys k LEFT JOIN ({union}) f USING (region_code, element_code, period)
+                    ORDER BY k.i""").fetchnumpy()  # noqa: S608
         finally:
             cur.close()
-        out = keys.merge(found, on=KEY_COLUMNS, how="left")
-        out["snapshot_id"] = out["snapshot_id"].astype("Int32")
+        value, snap = np.ma.asarray(found["value"]), np.ma.asarray(found["snapshot_id"])   # masked where NULL
+        out = keys.assign(value=value.astype(float).filled(np.nan))
+        out["snapshot_id"] = pd.arrays.IntegerArray(snap.filled(0).astype(np.int32), np.ma.getmaskarray(snap))
         return out
 
     def current_facts(self) -> pd.DataFrame:
