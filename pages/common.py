@@ -15,6 +15,7 @@ import streamlit as st
 from metrics import i18n, paths, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
+from metrics.ingest import target_store
 from metrics.store import Store
 from metrics.store.view import StoreView
 from pages import asof_ui
@@ -71,6 +72,23 @@ def cached_assess_subregions(data_dir: str, version: int, region: str, period: s
 def cached_assess_children(data_dir: str, version: int, region: str, period: str, plan_id: str, indicator: str):
     s = store_at(data_dir, version)
     return query.assess_children(s, region, period, s.catalog.plans[plan_id], indicator)
+
+
+_ASSESSMENTS = (cached_assess_region, cached_assess_overview, cached_assess_subregions, cached_assess_children)
+_targets_seen: dict[str, tuple] = {}
+
+
+def drop_assessments_if_targets_changed(data_dir: str) -> bool:
+    """Uploaded targets change the assessments without a new store version: when the targets log
+    changed since this process last looked (a publish here, in the CLI or on another replica),
+    drop the cached assessments so that every open page judges against the new targets."""
+    stamp = target_store.stamp(data_dir)
+    if _targets_seen.setdefault(data_dir, stamp) == stamp:
+        return False
+    for fn in _ASSESSMENTS:
+        fn.clear()
+    _targets_seen[data_dir] = stamp
+    return True
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -213,6 +231,7 @@ def st_sidebar_filters() -> Filters:
     _carry_over_language()
     _apply_goto_region(s)
     data_dir = str(s.dir)
+    drop_assessments_if_targets_changed(data_dir)
 
     region = st_region_picker(s, lg)
     picks = sb.container()   # plan and quarter, drawn above the as-of control that decides them

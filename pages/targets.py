@@ -56,7 +56,7 @@ if upload is not None:
             else:
                 version = targets.publish(s.dir, result, user=user, comment=comment)
                 st.session_state["targets_done"] = tr("targets_published", lg, id=version, n=len(result.targets))
-                st.cache_data.clear()   # assessments cached per store version: targets changed without one
+                common.drop_assessments_if_targets_changed(str(s.dir))   # no new store version: drop them
                 st.rerun()
 
 versions = targets.versions(s.dir)
@@ -68,6 +68,6 @@ if versions:
     is_retracted = bool(frame.loc[frame["version"] == picked, "retracted"].iloc[0])
     if st.button(tr("restore" if is_retracted else "retract", lg), key="targets_version_action"):
         (targets.restore if is_retracted else targets.retract)(s.dir, int(picked), user=user)
-        st.cache_data.clear()
+        common.drop_assessments_if_targets_changed(str(s.dir))
         st.session_state["targets_done"] = tr("restored_ok" if is_retracted else "retracted_ok", lg, id=picked)
         st.rerun()

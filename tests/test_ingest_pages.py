@@ -171,3 +171,27 @@ def test_upload_page_in_english(data_dir):
     assert any("Not valid" in e.value for e in at.error)
     errors = at.dataframe[0].value
     assert list(errors["Row"]) == [2, 3] and "not a number" in " ".join(errors["Message"])
+
+
+def test_a_targets_publish_elsewhere_reaches_the_cached_assessments(data_dir):
+    """Targets change the statuses without a new store version. A targets publish made by another
+    process (the CLI, another replica) must reach the pages' cached assessments at their next rerun."""
+    from pages import common
+    store = Store(data_dir)
+    key = (str(data_dir), store.version(), "990121101000", "2025Q4", "demo-2021-2025")
+
+    def road_target():
+        rows = common.cached_assess_region(*key)
+        return next(r.target.target_value for r in rows if r.indicator.code == "road_good_rate")
+
+    common.drop_assessments_if_targets_changed(str(data_dir))
+    before = road_target()
+    csv = ("region,indicator,kind,target_period,target_value,source_document,source_clause,source_quote\n"
+           f"990121101000,road_good_rate,threshold,2025,{before - 5:g},000,（七）,示例\n").encode()
+    result = targets.check(store, csv, "t.csv")
+    assert result.errors.empty
+    targets.publish(store.dir, result, user=User("cli:root", "admin"), comment="分解")
+    assert road_target() == before          # still the cached answer: nothing told this process yet
+    assert common.drop_assessments_if_targets_changed(str(data_dir))   # the page's next rerun looks
+    assert road_target() == before - 5
+    assert not common.drop_assessments_if_targets_changed(str(data_dir))

@@ -149,7 +149,8 @@ def merge_targets(catalog: Catalog, uploaded: list[dict]) -> Catalog:
                    plans=catalog.plans, targets=kept + list(new.values()))
 
 
-def _stamp(data_dir) -> tuple:
+def stamp(data_dir) -> tuple:
+    """The targets log's identity (inode, mtime, size): changes on every publish, retract, restore."""
     try:
         st = (_dir(data_dir) / LOG).stat()
         return (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -160,17 +161,17 @@ def _stamp(data_dir) -> tuple:
 def catalog_with_uploaded_targets(data_dir, base: Catalog | None = None) -> Catalog:
     """The shipped catalog plus the data directory's uploaded targets (cached until the log changes)."""
     base = base or default_catalog()
-    stamp = _stamp(data_dir)
-    if not stamp:
+    now = stamp(data_dir)
+    if not now:
         return base
     key = str(Path(data_dir).resolve())
     with _cache_lock:
         hit = _cache.get(key)
-        if hit is not None and hit[0] == (stamp, id(base)):
+        if hit is not None and hit[0] == (now, id(base)):
             return hit[1]
     merged = merge_targets(base, uploaded_targets(data_dir))
     with _cache_lock:
-        _cache[key] = ((stamp, id(base)), merged)
+        _cache[key] = ((now, id(base)), merged)
     return merged
 
 
