@@ -32,6 +32,7 @@ DEFAULTS: dict[str, object] = {
     "max_upload_rows": 2_000_000,
     "large_change_factor": 3.0,         # warn when a value moves more than this factor vs last quarter
     "duckdb_memory_limit": "1GB",       # every DuckDB connection
+    "upper_cache_mb": 512,              # rollup rows of regions with children kept in memory per process
     "display_timezone": "Asia/Shanghai",  # times on screen (stored aware times are converted)
 }
 

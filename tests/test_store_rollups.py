@@ -150,3 +150,25 @@ def test_incremental_rollups_equal_rebuild_and_as_of_replays(tmp_path_factory, s
     # as-of reads give the state recorded after each event
     for seq, rows in seen.items():
         assert_same(view_rows(StoreView(store, seq)), rows)
+
+
+@pytest.mark.parametrize("cache_bytes", [0, 1, 200_000])
+def test_rows_beyond_the_upper_cache_are_read_by_sql_and_equal(demo_store, monkeypatch, cache_bytes):
+    """Shards that do not fit the in-memory cache are read with SQL: the same rows, same order,
+    whichever mix of cached and uncached shards a call meets (a full cache first, as the pages have)."""
+    regions = [demo_store.hierarchy.root.code] + [r.code for r in demo_store.hierarchy.children(
+        demo_store.hierarchy.root.code)]
+    elements = sorted(demo_store.catalog.elements)[:40]
+    monkeypatch.setattr(ShardReader, "_instance", ShardReader(cache_bytes=10**9))
+    full = demo_store.rollup_arrays(regions, elements)
+    small = ShardReader(cache_bytes=cache_bytes)
+    monkeypatch.setattr(ShardReader, "_instance", small)
+    for _ in range(2):      # the second time with whatever the first admitted
+        got = demo_store.rollup_arrays(regions, elements)
+        assert set(got) == set(full) and len(got["region_code"]) == len(full["region_code"]) > 0
+        for col in full:
+            assert np.array_equal(np.asarray(got[col]), np.asarray(full[col]), equal_nan=col not in (
+                "region_code", "element_code", "period")), col
+    cached = len(small._upper)
+    shards = len([f for g in demo_store.manifest()["shards"].values() for f in g.values()])
+    assert (cached == 0) if cache_bytes == 0 else (0 < cached < shards)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
-import pandas as pd
+import pyarrow.compute as pc
 
+from metrics.paths import settings
 from metrics.store.rollups import ROLLUP_COLUMNS, TOP, connect, sql_path
 
 ShardMap = dict[str, dict[str, str]]
@@ -26,50 +28,88 @@ def empty_arrays() -> dict[str, np.ndarray]:
     return {c: np.array([], dtype=object if i < 3 else float) for i, c in enumerate(ROLLUP_COLUMNS)}
 
 
+@dataclass
+class Upper:
+    """One shard's ``upper`` rows held compactly: one quarter per shard, so the period is one
+    string; rows sorted by region then element; a region is a span, an element an integer id.
+    ~36 bytes a row (the Python strings of a plain fetch cost ~200)."""
+    period: str
+    spans: dict[str, tuple[int, int]]
+    element_ids: np.ndarray                 # int32 per row, into ``element_names``
+    element_names: np.ndarray               # object
+    element_index: dict[str, int]
+    numbers: dict[str, np.ndarray]          # value_sum, weight_sum, n_facts, snapshot_id (float64)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.element_ids.nbytes + sum(v.nbytes for v in self.numbers.values()) + 100 * len(self.spans))
+
+    def rows(self, idx: np.ndarray, region_codes: np.ndarray) -> dict[str, np.ndarray]:
+        """The rows at ``idx`` as rollup arrays (``region_codes``: the region of each)."""
+        return {"region_code": region_codes, "element_code": self.element_names[self.element_ids[idx]],
+                "period": np.full(len(idx), self.period, dtype=object),
+                **{c: v[idx] for c, v in self.numbers.items()}}
+
+
+def _load_upper(cur: duckdb.DuckDBPyConnection, alias: str) -> Upper:
+    table = cur.sql(
+        f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM {alias}.upper ORDER BY region_code, element_code").to_arrow_table()  # noqa: S608
+    n = table.num_rows
+    regions = pc.dictionary_encode(table["region_code"]).combine_chunks()
+    r_ids = regions.indices.to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(np.r_[True, r_ids[1:] != r_ids[:-1]]) if n else np.array([], dtype=np.int64)
+    bounds = np.append(starts, n)
+    names = regions.dictionary.to_pylist()
+    spans = {names[r_ids[a]]: (int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])}
+    elements = pc.dictionary_encode(table["element_code"]).combine_chunks()
+    element_names = np.array(elements.dictionary.to_pylist(), dtype=object)
+    numbers = {c: table[c].to_numpy().astype(float) if table[c].null_count == 0
+               else np.asarray(table[c].to_pandas(), dtype=float) for c in ROLLUP_COLUMNS[3:]}
+    period = table["period"][0].as_py() if n else ""
+    return Upper(period=period, spans=spans,
+                 element_ids=elements.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+                 element_names=element_names, element_index={e: i for i, e in enumerate(element_names)},
+                 numbers=numbers)
+
+
 class ShardReader:
     """Attach-on-demand reader shared by every Store of the process."""
 
     _instance: ShardReader | None = None
     _instance_lock = threading.Lock()
 
-    UPPER_CACHE_ROWS = 4_000_000     # ~250 MB of cached upper rows, least recently used first out
-
-    def __init__(self):
+    def __init__(self, cache_bytes: int | None = None):
         self.con = connect()
         self.aliases: dict[str, str] = {}
         self.lock = threading.Lock()
-        self._upper: OrderedDict[str, tuple[dict, dict]] = OrderedDict()
-        self._upper_rows = 0
+        self._upper: OrderedDict[str, Upper] = OrderedDict()
+        self._upper_bytes = 0
+        self.cache_bytes = cache_bytes if cache_bytes is not None else \
+            int(settings()["upper_cache_mb"]) * 1024 * 1024
 
-    def upper(self, path: Path) -> tuple[dict[str, np.ndarray], dict[str, tuple[int, int]]]:
-        """A shard's ``upper`` rows as arrays and each region's (start, end) in them (files never change)."""
+    def upper(self, path: Path) -> Upper | None:
+        """A shard's ``upper`` rows, loaded once (files never change) while they fit the cache.
+        ``None`` when they do not: the caller reads that shard with SQL. A page reads every quarter
+        of a subtree in turn, so evicting to make room would make every read a miss; what is in
+        stays in, and only files no manifest names any more leave (``forget``)."""
         key = str(path)
         with self.lock:
             hit = self._upper.get(key)
             if hit is not None:
                 self._upper.move_to_end(key)
                 return hit
-        alias = self.alias(path)
+            if self._upper_bytes >= self.cache_bytes:
+                return None
         cur = self.con.cursor()
         try:
-            arrays = _columns(cur.execute(
-                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM {alias}.upper ORDER BY region_code, element_code").fetchnumpy())  # noqa: S608
+            loaded = _load_upper(cur, self.alias(path))
         finally:
             cur.close()
-        regions = arrays["region_code"]
-        codes, starts = np.unique(regions.astype(str), return_index=True)
-        order = np.argsort(starts)
-        bounds = np.append(starts[order], len(regions))
-        index = {str(codes[order][i]): (int(bounds[i]), int(bounds[i + 1])) for i in range(len(order))}
-        element_ids, element_names = pd.factorize(arrays["element_code"])
-        index["__elements__"] = (element_ids, {str(e): i for i, e in enumerate(element_names)})
-        with self.lock:
-            self._upper[key] = (arrays, index)
-            self._upper_rows += len(regions)
-            while self._upper_rows > self.UPPER_CACHE_ROWS and len(self._upper) > 1:
-                _, (old, _) = self._upper.popitem(last=False)
-                self._upper_rows -= len(old["region_code"])
-        return arrays, index
+        with self.lock:      # admitted while below the cap: over it by one shard at most
+            if key not in self._upper:
+                self._upper[key] = loaded
+                self._upper_bytes += loaded.nbytes
+        return loaded
 
     @classmethod
     def get(cls) -> ShardReader:
@@ -92,7 +132,7 @@ class ShardReader:
         """Detach files under ``prefix`` that the live manifests no longer name."""
         with self.lock:
             for key in [k for k in self._upper if k.startswith(prefix) and k not in keep]:
-                self._upper_rows -= len(self._upper.pop(key)[0]["region_code"])
+                self._upper_bytes -= self._upper.pop(key).nbytes
             for key in [k for k in self.aliases if k.startswith(prefix) and k not in keep]:
                 try:
                     self.con.execute(f"DETACH {self.aliases.pop(key)}")
@@ -152,24 +192,33 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
     region_rank = {c: i for i, c in enumerate(sorted(set(upper)))}
     element_rank = {e: i for i, e in enumerate(sorted(set(element_codes)))}
     period_rank = {p: i for i, p in enumerate(sorted(shards))}
+    uncached = []
     for path in files_for(root, shards, shard_of, upper, period_from, period_to):
-        arrays, index = reader.upper(path)
-        spans = [(index[c], region_rank[c]) for c in upper if c in index]
+        cached = reader.upper(path)
+        if cached is None:
+            uncached.append(path)
+            continue
+        spans = [(cached.spans[c], region_rank[c], c) for c in upper if c in cached.spans]
         if not spans:
             continue
-        idx = np.concatenate([np.arange(a, b) for (a, b), _ in spans])
-        ranks = np.concatenate([np.full(b - a, rank) for (a, b), rank in spans])
-        element_ids, names = index["__elements__"]
-        lut = np.full(len(names), -1)
-        for name, i in names.items():
+        idx = np.concatenate([np.arange(a, b) for (a, b), _, _ in spans])
+        ranks = np.concatenate([np.full(b - a, rank) for (a, b), rank, _ in spans])
+        codes = np.repeat(np.array([c for _, _, c in spans], dtype=object), [b - a for (a, b), _, _ in spans])
+        lut = np.full(len(cached.element_names), -1)
+        for name, i in cached.element_index.items():
             lut[i] = element_rank.get(name, -1)
-        e_rank = lut[element_ids[idx]]
+        e_rank = lut[cached.element_ids[idx]]
         keep = e_rank >= 0
-        idx, ranks, e_rank = idx[keep], ranks[keep], e_rank[keep]
+        idx, ranks, e_rank, codes = idx[keep], ranks[keep], e_rank[keep], codes[keep]
         if not len(idx):
             continue
-        parts.append({c: v[idx] for c, v in arrays.items()})
-        keys.append((ranks, e_rank, np.full(len(idx), period_rank.get(str(arrays["period"][idx[0]]), 0))))
+        parts.append(cached.rows(idx, codes))
+        keys.append((ranks, e_rank, np.full(len(idx), period_rank.get(cached.period, 0))))
+    if uncached:    # beyond the cache: the same rows by SQL (sorted by the strings below)
+        parts.append(_columns(reader.query(
+            uncached, "upper", ", ".join(ROLLUP_COLUMNS),
+            "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
+            {"regions": upper, "elements": list(element_codes)}, "region_code, element_code, period")))
     files = files_for(root, shards, shard_of, leaf, period_from, period_to)
     if files:
         parts.append(_columns(reader.query(
