@@ -39,10 +39,17 @@ def _rss_mib() -> float:
 def _validate(frame: pd.DataFrame, store) -> pd.DataFrame:
     """The upload validator itself (metrics.ingest): the quarter validated as the same rows
     uploaded as a long CSV would be; any error and nothing is published."""
+    import os
+
     from metrics.ingest.dryrun import check_frame
+    # a province's quarter of every catalog element is ~2.6·10⁶ rows at province scale: above the
+    # analysts' upload limits (settings max_upload_rows / max_upload_mb), which are not what is measured
+    os.environ.setdefault("RRTT_MAX_UPLOAD_ROWS", str(max(len(frame) + 1, 2_000_000)))
+    os.environ.setdefault("RRTT_MAX_UPLOAD_MB", "100000")
     report = check_frame(store, frame, "bench-quarter.csv")
     if not report.ok:
-        raise ValueError(f"{len(report.errors)} invalid rows, e.g. {report.errors.head(3).to_dict('records')}")
+        raise ValueError(f"{report.fatal or ''} {len(report.errors)} invalid rows, "
+                         f"e.g. {report.errors.head(3).to_dict('records')}")
     return report.facts[["region_code", "element_code", "period", "value"]]
 
 

@@ -252,11 +252,18 @@ class KeyCoder:
         out = (ri.astype(np.int64) * self.n_el + ei) * self.P + pi
         return np.where((ri >= 0) & (ei >= 0) & (pi >= 0), out, -1)
 
-    def decode(self, keys: np.ndarray) -> pd.DataFrame:
+    def decode(self, keys: np.ndarray, categorical: bool = False) -> pd.DataFrame:
+        """Keys back to (region_code, element_code, period): object strings, or ``categorical``
+        columns (an integer per row: for the millions of keys a look-up in the store needs)."""
         keys = np.asarray(keys, dtype=np.int64)
         pi, rest = keys % self.P, keys // self.P
         uniq, inv = np.unique(pi, return_inverse=True)
         labels = np.array([periods.from_index(int(p) + self.BASE) for p in uniq], dtype=object)
+        if categorical:
+            return pd.DataFrame({
+                "region_code": pd.Categorical.from_codes(rest // self.n_el, categories=pd.Index(self.regions)),
+                "element_code": pd.Categorical.from_codes(rest % self.n_el, categories=pd.Index(self.elements)),
+                "period": pd.Categorical.from_codes(inv.astype(np.int64), categories=pd.Index(labels))})
         return pd.DataFrame({"region_code": _obj(self.regions[rest // self.n_el]),
                              "element_code": _obj(self.elements[rest % self.n_el]), "period": _obj(labels[inv])})
 
@@ -299,13 +306,18 @@ def _lookup_current(rules: Rules, coder: KeyCoder, good: pd.DataFrame, pairs: li
         parts.append(gk[eid == num] + coder.element_delta(num, den))
         parts.append(gk[eid == den] + coder.element_delta(den, num))
     needed = pd.unique(np.concatenate(parts)) if len(gk) else np.array([], dtype=np.int64)
-    frame = coder.decode(needed)
+    frame = coder.decode(needed, categorical=True)
     if rules.current_values is None or frame.empty:
         return frame.assign(value=np.nan, key=needed)
-    got = rules.current_values(frame)
-    got = got[got["value"].notna()]
-    return pd.DataFrame({"key": coder.encode(got["region_code"].to_numpy(), got["element_code"].to_numpy(),
-                                             got["period"].to_numpy()), "value": got["value"].to_numpy(dtype=float)})
+    got = rules.current_values(frame)     # one row per key, in the keys' order (they are unique)
+    found = got["value"].notna().to_numpy()
+    if len(got) == len(needed):
+        return pd.DataFrame({"key": needed[found], "value": got["value"].to_numpy(dtype=float)[found]})
+    got = got[found]                      # a source that does not keep the order: encode again
+    return pd.DataFrame({"key": coder.encode(np.asarray(got["region_code"], dtype=object),
+                                             np.asarray(got["element_code"], dtype=object),
+                                             np.asarray(got["period"], dtype=object)),
+                         "value": got["value"].to_numpy(dtype=float)})
 
 
 def _ratio_errors(good: pd.DataFrame, current: pd.DataFrame, pairs: list[tuple[int, int]], coder: KeyCoder,

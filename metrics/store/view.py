@@ -119,7 +119,9 @@ class ReadMixin:
     def current_values(self, keys: pd.DataFrame) -> pd.DataFrame:
         """``keys`` (region_code, element_code, period) with the current leaf ``value`` and the
         ``snapshot_id`` it comes from (NaN / <NA> where nothing is published)."""
-        keys = keys[KEY_COLUMNS].astype(str).drop_duplicates().reset_index(drop=True)
+        keys = keys[KEY_COLUMNS]
+        keys = keys.astype({c: str for c in KEY_COLUMNS if not isinstance(keys[c].dtype, pd.CategoricalDtype)})
+        keys = keys.drop_duplicates().reset_index(drop=True)
         empty = keys.assign(value=np.nan, snapshot_id=pd.array([None] * len(keys), dtype="Int32"))
         regions = self.layout.regions
         group_of = pd.Series(regions["grp"].where(regions["grp"].notna(), TOP).to_numpy(), index=regions["code"])
@@ -137,9 +139,12 @@ class ReadMixin:
         try:
             cur.register("wanted_keys", keys.assign(i=np.arange(len(keys), dtype=np.int64)))
             union = " UNION ALL ".join(f"SELECT * FROM {a}.facts" for a in aliases)  # noqa: S608
+            # categorical key columns arrive as ENUMs: compared as text
             found = cur.execute(
                 f"""SELECT f.value, f.snapshot_id
-                    FROM wanted_keys k LEFT JOIN ({union}) f USING (region_code, element_code, period)
+                    FROM (SELECT region_code::VARCHAR AS region_code, element_code::VARCHAR AS element_code,
+                                 period::VARCHAR AS period, i FROM wanted_keys) k
+                    LEFT JOIN ({union}) f USING (region_code, element_code, period)
                     ORDER BY k.i""").fetchnumpy()  # noqa: S608
         finally:
             cur.close()
