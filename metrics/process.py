@@ -22,3 +22,15 @@ def leave(rc: int | None = 0) -> None:
         except (OSError, ValueError):   # closed or broken pipe: nothing left to say
             pass
     os._exit(int(rc or 0))
+
+
+def settle(store=None) -> None:
+    """After a server process has loaded its long-lived structures (the store's hierarchy, layout
+    and catalog: ~10⁵–10⁶ Python objects), move them out of the cyclic garbage collector's reach.
+    Otherwise every full collection walks them all again, which showed as p95 page calls ~2× the
+    median at province scale (117 vs 68 ms; with the freeze 60 vs 58 ms)."""
+    import gc
+    if store is not None:
+        store.hierarchy, store.layout, store.catalog   # noqa: B018 - built now, before the freeze
+    gc.collect()
+    gc.freeze()

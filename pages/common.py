@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from metrics import i18n, paths, query, reasons
+from metrics import i18n, paths, process, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
 from metrics.ingest import target_store
@@ -26,7 +26,9 @@ FAVICON = str(paths.REPO_DIR / ".streamlit" / "favicon.png")
 
 @st.cache_resource(show_spinner=False)
 def get_store(data_dir: str) -> Store:
-    return Store(data_dir)
+    store = Store(data_dir)
+    process.settle(store)      # its long-lived structures out of the garbage collector's walks
+    return store
 
 
 # The assessments are cached as resources, not data: shared read-only between sessions,

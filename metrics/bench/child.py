@@ -105,6 +105,8 @@ def serve(data_dir: Path, scale: str, sessions: int = 5, rounds: int = 6) -> dic
             errors.append(repr(exc))
 
     query.resolve_plan(store, None, None)
+    from metrics.process import settle
+    settle(store)       # as the app's process does (pages/common.get_store)
     threads = [threading.Thread(target=session, args=(i,)) for i in range(sessions)]
     t0 = time.perf_counter()
     for t in threads:
