@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from metrics import periods, progress, reasons
+import numpy as np
+
+from metrics import periods, progress, progress_batch, reasons
 from metrics.catalog import Catalog, Indicator, Plan, Target
 from metrics.regions import LEVELS
 from metrics.store import Store
@@ -18,6 +20,7 @@ from metrics.values import (  # noqa: F401  (re-exported: the pages and CLI call
     ElementMatrix,
     compute_indicators,
     element_values,
+    indicator_grid,
     indicator_values,
     rollup_code,
     series_by,
@@ -224,22 +227,68 @@ def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str,
 
     shown = basis_series(cat, plan, indicator, series)
     main = primary_target(targets, period)
-    if main is None:
-        value = dict(shown).get(period)
-        status = "no_target" if value is not None else "no_data"
-        assessment = progress.Assessment(status, value=value, basis=indicator.basis,
-                                         reason="no_target" if value is not None else "no_value")
-        if value is None and indicator.basis == "cumulative" and series:
-            start = cat.cumulative_start(plan.id, indicator, plan.base)
-            missing = progress.missing_quarters(series, start, period)
-            if any(p >= start for p, _ in series) and missing:
-                assessment.reason, assessment.missing_quarters = "missing_quarters", missing
-                assessment.reason_args["quarters"] = missing
-    else:
-        assessment = run(main)
+    assessment = _untargeted(cat, plan, indicator, period, series, shown) if main is None else run(main)
     others = [(t, run(t)) for t in targets if t is not main]
     return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, shown, others,
                            series if shown is not series else [])
+
+
+def _untargeted(cat: Catalog, plan: Plan, indicator: Indicator, period: str, series: list[tuple[str, float]],
+                shown: list[tuple[str, float]]) -> progress.Assessment:
+    """The assessment of an indicator without a target: its value, else why there is none."""
+    value = dict(shown).get(period)
+    status = "no_target" if value is not None else "no_data"
+    assessment = progress.Assessment(status, value=value, basis=indicator.basis,
+                                     reason="no_target" if value is not None else "no_value")
+    if value is None and indicator.basis == "cumulative" and series:
+        start = cat.cumulative_start(plan.id, indicator, plan.base)
+        missing = progress.missing_quarters(series, start, period)
+        if any(p >= start for p, _ in series) and missing:
+            assessment.reason, assessment.missing_quarters = "missing_quarters", missing
+            assessment.reason_args["quarters"] = missing
+    return assessment
+
+
+def assess_rows(store: Store, plan: Plan, indicator: Indicator, region_codes: list[str], period: str,
+                quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
+                chains: dict[str, list[str]]) -> list[IndicatorStatus]:
+    """``assess_one`` for many regions at once: ``values`` holds the indicator as measured, one row
+    per region over ``quarters`` (NaN: none); each target is assessed for all its regions in one
+    ``progress_batch.assess_batch``. ``chains``: each region and its ancestors, nearest first."""
+    cat = store.catalog
+    series = [[(q, v) for q, v in zip(quarters, row) if v == v] for row in values.tolist()]
+    own_only = cat.is_count(indicator)
+    by_region: dict[str, list[Target]] = {}
+    home = plan_region(store, plan)
+    for t in cat.targets_of(plan.id, indicator.code):
+        by_region.setdefault(t.region or home, []).append(t)
+    found = [next(((by_region[c], c) for c in (chains[r][:1] if own_only else chains[r]) if c in by_region),
+                  ([], None)) for r in region_codes]
+    percent = indicator.unit_zh.strip() == "%"
+    method_basis = indicator.basis if indicator.kind == "value" else "stock"
+    limits = cat.natural_limits(indicator)
+    assessed: dict[tuple[int, str | None], list[progress.Assessment]] = {}
+    for target_region in dict.fromkeys(c for _, c in found if c is not None):
+        rows = [i for i, (_, c) in enumerate(found) if c == target_region]
+        for target in by_region[target_region]:
+            bench = ([benchmarks.series(region_codes[i], target.benchmark) for i in rows]
+                     if target.kind == "relative" else None)
+            done = progress_batch.assess_batch(target, indicator.direction, quarters, values[rows], period,
+                                               plan.base, percent, decimals=indicator.decimals,
+                                               basis=method_basis, limits=limits, benchmarks=bench)
+            for a in done:
+                a.basis = indicator.basis
+            assessed[(id(target), target_region)] = dict(zip(rows, done))
+    out = []
+    for i, (r, (targets, target_region)) in enumerate(zip(region_codes, found)):
+        shown = basis_series(cat, plan, indicator, series[i])
+        main = primary_target(targets, period)
+        assessment = (_untargeted(cat, plan, indicator, period, series[i], shown) if main is None
+                      else assessed[(id(main), target_region)][i])
+        others = [(t, assessed[(id(t), target_region)][i]) for t in targets if t is not main]
+        out.append(IndicatorStatus(indicator, r, period, main, target_region, assessment, shown, others,
+                                   series[i] if shown is not series[i] else []))
+    return out
 
 
 def applies_at(indicator: Indicator, level: str) -> bool:
@@ -258,23 +307,30 @@ def not_applicable_reason(store: Store, indicator_code: str, region_code: str, l
 
 def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
                 indicator_codes: list[str] | None = None) -> dict[str, list[IndicatorStatus]]:
-    """Every indicator's status for several regions — one rollup query for all of them."""
+    """Every indicator's status for several regions — one rollup query for all of them, each
+    indicator assessed for all regions at once (``assess_rows``)."""
     if not region_codes:
         return {}
     cat = store.catalog
     codes = indicator_codes or list(cat.indicators)
+    regions = list(dict.fromkeys(region_codes))
     first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
-    values = indicator_values(store, region_codes, codes, first, period)
-    grouped = series_by(values, "region_code", "indicator")
-    bench = BenchmarkLookup(store, region_codes, _benchmarks_of(store, codes, plan))
+    indicators = [cat.indicators[c] for c in codes]
+    grid = indicator_grid(store, regions, indicators, first, period)
+    bench = BenchmarkLookup(store, regions, _benchmarks_of(store, codes, plan))
     h = store.hierarchy
-    by_level: dict[str, list[str]] = {}
-    for r in region_codes:
-        level = h[r].level
-        if level not in by_level:
-            by_level[level] = [i for i in codes if applies_at(cat.indicators[i], level)]
-    return {r: [assess_one(store, plan, cat.indicators[i], r, period, grouped.get((r, i), []), bench)
-                for i in by_level[h[r].level]] for r in region_codes}
+    levels = [h[r].level for r in regions]
+    chains = bench.chains
+    out: dict[str, list[IndicatorStatus]] = {r: [] for r in regions}
+    for ind in indicators:
+        rows = [i for i, level in enumerate(levels) if applies_at(ind, level)]
+        if not rows:
+            continue
+        statuses = assess_rows(store, plan, ind, [regions[i] for i in rows], period, grid.quarters,
+                               grid.values[ind.code][rows], bench, chains)
+        for i, status in zip(rows, statuses):
+            out[regions[i]].append(status)
+    return out
 
 
 def assess_region(store: Store, region_code: str | None = None, period: str | None = None,

@@ -131,3 +131,97 @@ def indicator_values(store: Store, region_codes: list[str], indicator_codes: lis
     if period_from:
         values = values[values["period"] >= period_from]
     return values.reset_index(drop=True)
+
+
+# -- the pages' path: one (region × quarter) array per indicator ----------------------------------
+@dataclass
+class IndicatorGrid:
+    """Indicator values on a grid: ``values[code]`` has one row per region and one column per
+    quarter of ``quarters`` (consecutive, ascending), NaN where there is no finite value."""
+    regions: list[str]
+    quarters: list[str]
+    values: dict[str, np.ndarray]
+
+    def series(self, code: str, rows: list[int] | None = None) -> list[list[tuple[str, float]]]:
+        """Each region's (period, value) list, in period order (``rows``: those regions only)."""
+        grid = self.values[code] if rows is None else self.values[code][rows]
+        quarters = self.quarters
+        return [[(q, v) for q, v in zip(quarters, row) if v == v] for row in grid.tolist()]
+
+
+def _element_grid(rows: dict[str, np.ndarray], catalog: Catalog, region_codes: list[str],
+                  quarters: list[str]) -> tuple[dict[str, int], np.ndarray]:
+    """Rollup rows → (element → slot, array[slot, region, quarter]) with the arithmetic of
+    ``element_values`` (weighted means divided out, coverage as a %)."""
+    col_idx, col_uni = pd.factorize(rows["element_code"])
+    columns = {c: j for j, c in enumerate(col_uni.tolist())}
+    grid = np.full((len(columns), len(region_codes), len(quarters)), np.nan)
+    if not len(col_idx):
+        return columns, grid
+    r_idx, r_uni = pd.factorize(rows["region_code"])
+    p_idx, p_uni = pd.factorize(rows["period"])
+    where = {c: i for i, c in enumerate(region_codes)}
+    r_map = np.fromiter((where[c] for c in r_uni.tolist()), dtype=np.int64, count=len(r_uni))
+    first = periods.to_index(quarters[0])
+    p_map = np.fromiter((periods.to_index(p) - first for p in p_uni.tolist()), dtype=np.int64, count=len(p_uni))
+    weighted_codes = _weighted_codes(catalog)
+    coverage = np.fromiter(("@" in c for c in columns), dtype=bool, count=len(columns))
+    weighted = coverage | np.fromiter((c in weighted_codes for c in columns), dtype=bool, count=len(columns))
+    value_sum = rows["value_sum"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(weighted[col_idx], value_sum / rows["weight_sum"].astype(float)
+                     * np.where(coverage[col_idx], 100.0, 1.0), value_sum)
+    q_idx = p_map[p_idx]
+    inside = (q_idx >= 0) & (q_idx < len(quarters))
+    grid[col_idx[inside], r_map[r_idx[inside]], q_idx[inside]] = v[inside]
+    return columns, grid
+
+
+_WEIGHTED: dict[int, tuple[Catalog, frozenset[str]]] = {}
+
+
+def _weighted_codes(catalog: Catalog) -> frozenset[str]:
+    """The weighted-mean element codes of a catalog (cached per catalog object)."""
+    hit = _WEIGHTED.get(id(catalog))
+    if hit is None or hit[0] is not catalog:
+        hit = (catalog, frozenset(e.code for e in catalog.elements.values() if e.aggregation == "weighted_mean"))
+        if len(_WEIGHTED) > 16:
+            _WEIGHTED.clear()
+        _WEIGHTED[id(catalog)] = hit
+    return hit[1]
+
+
+def indicator_grid(store: Store, region_codes: list[str], indicators: list[Indicator],
+                   period_from: str, period_to: str) -> IndicatorGrid:
+    """Indicator values for regions, ``period_from``..``period_to``, as one array per indicator —
+    the same numbers as ``indicator_values`` (one rollup query, column arithmetic on whole arrays)."""
+    codes = sorted({c for ind in indicators for c in rollup_code(ind)})
+    needs_lag = any(ind.kind == "yoy_growth" for ind in indicators)
+    lag = 4 if needs_lag else 0
+    first = periods.shift(period_from, -lag)
+    quarters = periods.period_range(first, period_to)
+    rows = store.rollup_arrays(region_codes, codes, first, period_to)
+    columns, elements = _element_grid(rows, store.catalog, region_codes, quarters)
+    missing = np.full((len(region_codes), len(quarters)), np.nan)
+
+    def col(code: str) -> np.ndarray:
+        j = columns.get(code)
+        return elements[j] if j is not None else missing
+
+    out = {}
+    for ind in indicators:
+        f = ind.formula
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if f["type"] == "ratio":
+                den = col(f["denominator"])
+                v = col(f["numerator"]) / np.where(den != 0, den, np.nan) * f.get("scale", 100)
+            elif f["type"] == "yoy_growth":
+                cur = col(f["element"])
+                prev = np.full_like(cur, np.nan)
+                prev[:, 4:] = cur[:, :-4]
+                v = (cur / np.where(prev != 0, prev, np.nan) - 1) * 100
+            else:  # value, coverage
+                v = col(rollup_code(ind)[0])
+        v = v[:, lag:]
+        out[ind.code] = np.where(np.isfinite(v), v, np.nan)
+    return IndicatorGrid(list(region_codes), quarters[lag:], out)
