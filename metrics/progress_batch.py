@@ -16,7 +16,7 @@ from bisect import bisect_right
 import numpy as np
 
 from metrics import periods
-from metrics.expectation import PROJECTION_MIN_POINTS, PROJECTION_WINDOW, PROJECTION_YEARS, clamp, expected_linear
+from metrics.expectation import PROJECTION_MIN_POINTS, PROJECTION_WINDOW, PROJECTION_YEARS, clamp, elapsed_fraction
 from metrics.progress import Assessment, _Context, _judge, _set, assess, meets, progress_ratio, shown, sign_of
 
 SCALAR_KINDS = ("milestones", "relative", "schedule")
@@ -71,6 +71,7 @@ def assess_batch(target, direction: str, quarters: list[str], values: np.ndarray
     g = float(target.target_value)
     d = decimals
     out = []
+    fractions: dict[str, float] = {}
     for v, b, base_i, moved, projected in zip(value.tolist(), baselines, bases, fallback, projections):
         a = Assessment("no_data", final=final, basis=basis, judged_period=judged)
         if annual_year is not None:
@@ -87,7 +88,10 @@ def assess_batch(target, direction: str, quarters: list[str], values: np.ndarray
         if at < base_i and not meets(v, g, ctx.sign, ctx.strict, ctx.percent, d):
             _set(a, "not_started", "not_started", start=base_i)
             continue
-        e = expected_linear(b, g, base_i, at, T)
+        f = fractions.get(base_i)
+        if f is None:
+            f = fractions[base_i] = elapsed_fraction(base_i, at, T)
+        e = b + (g - b) * f                 # expectation.expected_linear
         a.expected = e
         projection = None if final else clamp(projected, limits)
         if at == base_i and moved and not final:

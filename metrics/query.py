@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import compress
 
 import numpy as np
 
@@ -256,7 +257,8 @@ def assess_rows(store: Store, plan: Plan, indicator: Indicator, region_codes: li
     per region over ``quarters`` (NaN: none); each target is assessed for all its regions in one
     ``progress_batch.assess_batch``. ``chains``: each region and its ancestors, nearest first."""
     cat = store.catalog
-    series = [[(q, v) for q, v in zip(quarters, row) if v == v] for row in values.tolist()]
+    series = [list(compress(zip(quarters, row), have))
+              for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
     own_only = cat.is_count(indicator)
     by_region: dict[str, list[Target]] = {}
     home = plan_region(store, plan)

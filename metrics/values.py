@@ -8,6 +8,7 @@ column arithmetic over numpy arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import pandas as pd
@@ -146,7 +147,7 @@ class IndicatorGrid:
         """Each region's (period, value) list, in period order (``rows``: those regions only)."""
         grid = self.values[code] if rows is None else self.values[code][rows]
         quarters = self.quarters
-        return [[(q, v) for q, v in zip(quarters, row) if v == v] for row in grid.tolist()]
+        return [list(compress(zip(quarters, row), have)) for row, have in zip(grid.tolist(), (~np.isnan(grid)).tolist())]
 
 
 def _element_grid(rows: dict[str, np.ndarray], catalog: Catalog, region_codes: list[str],
