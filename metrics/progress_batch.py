@@ -12,10 +12,13 @@ Milestones, schedule and relative targets go through ``progress.assess`` row by 
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 
 from metrics import periods
+from metrics.catalog import Target
 from metrics.expectation import PROJECTION_MIN_POINTS, PROJECTION_WINDOW, PROJECTION_YEARS, clamp, elapsed_fraction
 from metrics.progress import Assessment, _Context, _judge, _set, assess, meets, progress_ratio, shown, sign_of
 
@@ -27,6 +30,20 @@ def is_batched(target) -> bool:
     return target.kind not in SCALAR_KINDS
 
 
+@dataclass
+class Job:
+    """One target for some regions (the arguments of ``progress.assess`` but the series:
+    ``values`` has one row per region over the quarters of ``assess_jobs``, NaN where none)."""
+    target: Target
+    direction: str
+    values: np.ndarray
+    percent: bool = False
+    decimals: int | None = None
+    basis: str = "stock"
+    limits: tuple[float | None, float | None] | None = None
+    benchmarks: list[list[tuple[str, float]]] | None = None     # each row's, for relative targets
+
+
 def assess_batch(target, direction: str, quarters: list[str], values: np.ndarray, t: str, base: str,
                  percent: bool = False, *, decimals: int | None = None, basis: str = "stock",
                  limits: tuple[float | None, float | None] | None = None,
@@ -34,49 +51,91 @@ def assess_batch(target, direction: str, quarters: list[str], values: np.ndarray
     """``progress.assess`` for every row of ``values`` (regions × ``quarters``: consecutive,
     ascending; NaN where a region has no value); ``benchmarks``: each row's benchmark series (relative
     targets). Other arguments as ``progress.assess``."""
-    if not is_batched(target):
-        rows = values.tolist()
-        return [assess(target, direction, [(q, v) for q, v in zip(quarters, row) if v == v], t, base,
-                       benchmark=benchmarks[i] if benchmarks is not None else None,
-                       percent=percent, decimals=decimals, basis=basis, limits=limits)
-                for i, row in enumerate(rows)]
-    T = target.target_period
-    final = t >= T
+    job = Job(target, direction, values, percent, decimals, basis, limits, benchmarks)
+    return assess_jobs(quarters, t, base, [job])[0]
+
+
+def assess_jobs(quarters: list[str], t: str, base: str, jobs: list[Job]) -> list[list[Assessment]]:
+    """Every job's assessments at quarter ``t`` (``base``: the plan's base period). Jobs whose
+    lookups coincide (same target period, base and basis) share one pass of numpy."""
+    out: list[list[Assessment]] = [[] for _ in jobs]
+    groups: dict[tuple, list[int]] = {}
+    for k, job in enumerate(jobs):
+        if is_batched(job.target):
+            key = (job.target.target_period, job.target.baseline_period or base, job.basis)
+            groups.setdefault(key, []).append(k)
+        else:
+            out[k] = [assess(job.target, job.direction, series, t, base,
+                             benchmark=job.benchmarks[i] if job.benchmarks is not None else None,
+                             percent=job.percent, decimals=job.decimals, basis=job.basis, limits=job.limits)
+                      for i, series in enumerate(_series(quarters, job.values))]
+    for (T, group_base, basis), ks in groups.items():
+        stacked = jobs[ks[0]].values if len(ks) == 1 else np.concatenate([jobs[k].values for k in ks])
+        look = _Lookups(quarters, stacked, t, T, group_base, basis)
+        start = 0
+        for k in ks:
+            end = start + len(jobs[k].values)
+            out[k] = _level(jobs[k], look, start, end)
+            start = end
+    return out
+
+
+def _series(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, float]]]:
+    return [list(compress(zip(quarters, row), have)) for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
+
+
+class _Lookups:
+    """What ``progress._level`` looks up in each row's series, for many rows at once: the judged
+    quarter, the value there, the base period and baseline (with its fallback), the projection."""
+
+    def __init__(self, quarters: list[str], values: np.ndarray, t: str, T: str, base: str, basis: str):
+        self.final = final = t >= T
+        self.judged = at = T if final else t
+        self.annual_year = None
+        x = values
+        if basis == "ytd":
+            # a year-to-date level is judged on full years: the last Q4 up to t
+            if periods.quarter_of(at) != 4:
+                at = f"{periods.year_of(at) - 1}Q4"
+            self.annual_year = periods.year_of(at)
+            q4 = np.fromiter((q[5] == "4" for q in quarters), dtype=bool, count=len(quarters))
+            x = np.where(q4, x, np.nan)
+        self.at, self.base = at, base
+        n_obs = bisect_right(quarters, at)              # observed: the quarters up to the judged one
+        observed = x[:, :n_obs]
+        present = ~np.isnan(observed)
+        n = len(x)
+        value = observed[:, n_obs - 1] if n_obs and quarters[n_obs - 1] == at else np.full(n, np.nan)
+        self.values = value.tolist()
+        self.bases, self.baselines, self.fallback = _baselines(quarters, observed, present, base)
+        self.projections = [None] * n
+        if not final and n_obs:
+            self.projections = _projections(quarters, observed, at, T, basis)
+
+
+def _level(job: Job, look: _Lookups, start: int, end: int) -> list[Assessment]:
+    """``progress._level`` for rows ``start:end`` of ``look`` (the same steps, in the same order)."""
+    target, basis, d = job.target, job.basis, job.decimals
+    T, final, at, judged = target.target_period, look.final, look.at, look.judged
+    limits = job.limits
     if limits is None:
-        limits = (0.0, 100.0) if percent else (None, None)
-    ctx = _Context(sign_of(direction, target.comparison), target.comparison in ("gt", "lt"), decimals,
-                   percent, limits, basis, T, final)
-    at = T if final else t
-    judged = at
-    base = target.baseline_period or base
-    annual_year = None
-    x = values
-    if basis == "ytd":
-        # a year-to-date level is judged on full years: the last Q4 up to t
-        if periods.quarter_of(at) != 4:
-            at = f"{periods.year_of(at) - 1}Q4"
-        annual_year = periods.year_of(at)
-        q4 = np.fromiter((q[5] == "4" for q in quarters), dtype=bool, count=len(quarters))
-        x = np.where(q4, x, np.nan)
-    n_obs = bisect_right(quarters, at)              # observed: the quarters up to the judged one
-    observed = x[:, :n_obs]
-    present = ~np.isnan(observed)
-    n = len(x)
-    nan = np.full(n, np.nan)
-    value = observed[:, n_obs - 1] if n_obs and quarters[n_obs - 1] == at else nan
-    bases, baselines, fallback = _baselines(target, quarters, observed, present, base)
-    projections = [None] * n
-    if not final and n_obs:
-        projections = _projections(quarters, observed, at, T, basis)
+        limits = (0.0, 100.0) if job.percent else (None, None)
+    ctx = _Context(sign_of(job.direction, target.comparison), target.comparison in ("gt", "lt"), d,
+                   job.percent, limits, basis, T, final)
     g = float(target.target_value)
-    d = decimals
+    if target.baseline_value is None:
+        bases, baselines, fallback = look.bases[start:end], look.baselines[start:end], look.fallback[start:end]
+    else:
+        n = end - start
+        bases, baselines, fallback = [look.base] * n, [target.baseline_value] * n, [False] * n
     out = []
     fractions: dict[str, float] = {}
-    for v, b, base_i, moved, projected in zip(value.tolist(), baselines, bases, fallback, projections):
+    for v, b, base_i, moved, projected in zip(look.values[start:end], baselines, bases, fallback,
+                                              look.projections[start:end]):
         a = Assessment("no_data", final=final, basis=basis, judged_period=judged)
-        if annual_year is not None:
+        if look.annual_year is not None:
             a.judged_period = at
-            a.reason_args["annual_year"] = annual_year
+            a.reason_args["annual_year"] = look.annual_year
         if moved:
             a.notes.append("baseline_fallback")
         a.target, a.baseline, a.base_period, a.expected_mode = g, b, base_i, "linear"
@@ -109,13 +168,11 @@ def assess_batch(target, direction: str, quarters: list[str], values: np.ndarray
     return out
 
 
-def _baselines(target, quarters: list[str], observed: np.ndarray, present: np.ndarray, base: str
+def _baselines(quarters: list[str], observed: np.ndarray, present: np.ndarray, base: str
                ) -> tuple[list[str], list, list[bool]]:
     """Per row: the base period, the baseline (None: none) and whether the first observed value
     after the base (else the last one) stands in for it."""
     n, n_obs = observed.shape
-    if target.baseline_value is not None:
-        return [base] * n, [target.baseline_value] * n, [False] * n
     j = bisect_right(quarters, base, hi=n_obs) - 1
     b = observed[:, j] if j >= 0 and quarters[j] == base else np.full(n, np.nan)
     baselines = [None if v != v else v for v in b.tolist()]

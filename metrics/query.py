@@ -254,43 +254,63 @@ def assess_rows(store: Store, plan: Plan, indicator: Indicator, region_codes: li
                 quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
                 chains: dict[str, list[str]]) -> list[IndicatorStatus]:
     """``assess_one`` for many regions at once: ``values`` holds the indicator as measured, one row
-    per region over ``quarters`` (NaN: none); each target is assessed for all its regions in one
-    ``progress_batch.assess_batch``. ``chains``: each region and its ancestors, nearest first."""
-    cat = store.catalog
-    series = [list(compress(zip(quarters, row), have))
-              for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
-    own_only = cat.is_count(indicator)
-    by_region: dict[str, list[Target]] = {}
-    home = plan_region(store, plan)
-    for t in cat.targets_of(plan.id, indicator.code):
-        by_region.setdefault(t.region or home, []).append(t)
-    found = [next(((by_region[c], c) for c in (chains[r][:1] if own_only else chains[r]) if c in by_region),
-                  ([], None)) for r in region_codes]
-    percent = indicator.unit_zh.strip() == "%"
-    method_basis = indicator.basis if indicator.kind == "value" else "stock"
-    limits = cat.natural_limits(indicator)
-    assessed: dict[tuple[int, str | None], list[progress.Assessment]] = {}
-    for target_region in dict.fromkeys(c for _, c in found if c is not None):
-        rows = [i for i, (_, c) in enumerate(found) if c == target_region]
-        for target in by_region[target_region]:
-            bench = ([benchmarks.series(region_codes[i], target.benchmark) for i in rows]
-                     if target.kind == "relative" else None)
-            done = progress_batch.assess_batch(target, indicator.direction, quarters, values[rows], period,
-                                               plan.base, percent, decimals=indicator.decimals,
-                                               basis=method_basis, limits=limits, benchmarks=bench)
+    per region over ``quarters`` (NaN: none); ``chains``: each region and its ancestors, nearest
+    first. Each target is assessed for all its regions by ``progress_batch``."""
+    rows = _Rows(store, plan, indicator, region_codes, period, quarters, values, benchmarks, chains)
+    return rows.statuses(progress_batch.assess_jobs(quarters, period, plan.base, rows.jobs))
+
+
+class _Rows:
+    """One indicator for many regions: its targets as ``progress_batch`` jobs, then its statuses."""
+
+    def __init__(self, store: Store, plan: Plan, indicator: Indicator, region_codes: list[str], period: str,
+                 quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
+                 chains: dict[str, list[str]]):
+        cat = store.catalog
+        self.catalog, self.plan, self.indicator, self.period = cat, plan, indicator, period
+        self.region_codes = region_codes
+        self.series = [list(compress(zip(quarters, row), have))
+                       for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
+        own_only = cat.is_count(indicator)
+        by_region: dict[str, list[Target]] = {}
+        home = plan_region(store, plan)
+        for t in cat.targets_of(plan.id, indicator.code):
+            by_region.setdefault(t.region or home, []).append(t)
+        self.found = [next(((by_region[c], c) for c in (chains[r][:1] if own_only else chains[r]) if c in by_region),
+                           ([], None)) for r in region_codes]
+        percent = indicator.unit_zh.strip() == "%"
+        method_basis = indicator.basis if indicator.kind == "value" else "stock"
+        limits = cat.natural_limits(indicator)
+        self.jobs: list[progress_batch.Job] = []
+        self.keys: list[tuple[int, str, list[int]]] = []
+        for target_region in dict.fromkeys(c for _, c in self.found if c is not None):
+            rows = [i for i, (_, c) in enumerate(self.found) if c == target_region]
+            for target in by_region[target_region]:
+                bench = ([benchmarks.series(region_codes[i], target.benchmark) for i in rows]
+                         if target.kind == "relative" else None)
+                self.jobs.append(progress_batch.Job(target, indicator.direction, values[rows], percent,
+                                                    indicator.decimals, method_basis, limits, bench))
+                self.keys.append((id(target), target_region, rows))
+
+    def statuses(self, results: list[list[progress.Assessment]]) -> list[IndicatorStatus]:
+        """The statuses, from ``progress_batch.assess_jobs(…, self.jobs)``."""
+        cat, plan, indicator, period = self.catalog, self.plan, self.indicator, self.period
+        assessed = {}
+        for (target_id, target_region, rows), done in zip(self.keys, results):
             for a in done:
                 a.basis = indicator.basis
-            assessed[(id(target), target_region)] = dict(zip(rows, done))
-    out = []
-    for i, (r, (targets, target_region)) in enumerate(zip(region_codes, found)):
-        shown = basis_series(cat, plan, indicator, series[i])
-        main = primary_target(targets, period)
-        assessment = (_untargeted(cat, plan, indicator, period, series[i], shown) if main is None
-                      else assessed[(id(main), target_region)][i])
-        others = [(t, assessed[(id(t), target_region)][i]) for t in targets if t is not main]
-        out.append(IndicatorStatus(indicator, r, period, main, target_region, assessment, shown, others,
-                                   series[i] if shown is not series[i] else []))
-    return out
+            assessed[(target_id, target_region)] = dict(zip(rows, done))
+        out = []
+        for i, (r, (targets, target_region)) in enumerate(zip(self.region_codes, self.found)):
+            series = self.series[i]
+            shown = basis_series(cat, plan, indicator, series)
+            main = primary_target(targets, period)
+            assessment = (_untargeted(cat, plan, indicator, period, series, shown) if main is None
+                          else assessed[(id(main), target_region)][i])
+            others = [(t, assessed[(id(t), target_region)][i]) for t in targets if t is not main]
+            out.append(IndicatorStatus(indicator, r, period, main, target_region, assessment, shown, others,
+                                       series if shown is not series else []))
+        return out
 
 
 def applies_at(indicator: Indicator, level: str) -> bool:
@@ -323,15 +343,21 @@ def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
     h = store.hierarchy
     levels = [h[r].level for r in regions]
     chains = bench.chains
-    out: dict[str, list[IndicatorStatus]] = {r: [] for r in regions}
+    pending = []
     for ind in indicators:
         rows = [i for i, level in enumerate(levels) if applies_at(ind, level)]
-        if not rows:
-            continue
-        statuses = assess_rows(store, plan, ind, [regions[i] for i in rows], period, grid.quarters,
-                               grid.values[ind.code][rows], bench, chains)
-        for i, status in zip(rows, statuses):
+        if rows:
+            pending.append((rows, _Rows(store, plan, ind, [regions[i] for i in rows], period, grid.quarters,
+                                        grid.values[ind.code][rows], bench, chains)))
+    results = progress_batch.assess_jobs(grid.quarters, period, plan.base,
+                                         [job for _, p in pending for job in p.jobs])
+    out: dict[str, list[IndicatorStatus]] = {r: [] for r in regions}
+    start = 0
+    for rows, p in pending:
+        end = start + len(p.jobs)
+        for i, status in zip(rows, p.statuses(results[start:end])):
             out[regions[i]].append(status)
+        start = end
     return out
 
 

@@ -113,25 +113,27 @@ def test_the_bench_page_calls(county_store, demo_store, which, monkeypatch):
 def test_a_perturbed_value_is_caught(county_store, monkeypatch):
     plan, period = query.resolve_plan(county_store, None, None)
     regions = _sample(county_store)[:4]
-    real = progress_batch.assess_batch
+    real = progress_batch.assess_jobs
 
-    def off_by_a_little(target, direction, quarters, values, *a, **k):
-        return real(target, direction, quarters, np.nextafter(values, np.inf), *a, **k)
+    def off_by_a_little(quarters, t, base, jobs):
+        for job in jobs:
+            job.values = np.nextafter(job.values, np.inf)       # one unit in the last place
+        return real(quarters, t, base, jobs)
 
-    monkeypatch.setattr(progress_batch, "assess_batch", off_by_a_little)
+    monkeypatch.setattr(progress_batch, "assess_jobs", off_by_a_little)
     found = compare_many(county_store, regions, period, plan)
     assert found and all("!=" in d for d in found)
 
 
 def test_a_wrong_status_is_caught(demo_store, monkeypatch):
     plan, period = query.resolve_plan(demo_store, None, None)
-    real = progress_batch.assess_batch
+    real = progress_batch.assess_jobs
 
-    def first_row_on_track(*a, **k):
+    def one_status_changed(*a, **k):
         out = real(*a, **k)
-        if out:
-            out[0].status = "on_track" if out[0].status != "on_track" else "accelerate"
+        first = next(rows[0] for rows in out if rows)
+        first.status = "on_track" if first.status != "on_track" else "accelerate"
         return out
 
-    monkeypatch.setattr(progress_batch, "assess_batch", first_row_on_track)
+    monkeypatch.setattr(progress_batch, "assess_jobs", one_status_changed)
     assert compare_many(demo_store, [demo_store.hierarchy.root.code], period, plan)
