@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from itertools import compress
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from metrics.values import (  # noqa: F401  (re-exported: the pages and CLI call
     indicator_values,
     rollup_code,
     series_by,
+    series_of,
 )
 
 SPARK_QUARTERS = 8
@@ -269,8 +269,7 @@ class _Rows:
         cat = store.catalog
         self.catalog, self.plan, self.indicator, self.period = cat, plan, indicator, period
         self.region_codes = region_codes
-        self.series = [list(compress(zip(quarters, row), have))
-                       for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
+        self.series = series_of(quarters, values)
         own_only = cat.is_count(indicator)
         by_region: dict[str, list[Target]] = {}
         home = plan_region(store, plan)
@@ -344,11 +343,11 @@ def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
     levels = [h[r].level for r in regions]
     chains = bench.chains
     pending = []
-    for ind in indicators:
+    for k, ind in enumerate(indicators):
         rows = [i for i, level in enumerate(levels) if applies_at(ind, level)]
         if rows:
             pending.append((rows, _Rows(store, plan, ind, [regions[i] for i in rows], period, grid.quarters,
-                                        grid.values[ind.code][rows], bench, chains)))
+                                        grid.values[k][rows], bench, chains)))
     results = progress_batch.assess_jobs(grid.quarters, period, plan.base,
                                          [job for _, p in pending for job in p.jobs])
     out: dict[str, list[IndicatorStatus]] = {r: [] for r in regions}

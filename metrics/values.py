@@ -134,29 +134,38 @@ def indicator_values(store: Store, region_codes: list[str], indicator_codes: lis
     return values.reset_index(drop=True)
 
 
-# -- the pages' path: one (region × quarter) array per indicator ----------------------------------
+# -- the pages' path: one (indicator × region × quarter) array per call ------------------------------
 @dataclass
 class IndicatorGrid:
-    """Indicator values on a grid: ``values[code]`` has one row per region and one column per
-    quarter of ``quarters`` (consecutive, ascending), NaN where there is no finite value."""
+    """Indicator values on a grid: ``values[k, i, j]`` is indicator ``codes[k]`` for ``regions[i]``
+    at ``quarters[j]`` (consecutive, ascending), NaN where there is no finite value."""
     regions: list[str]
     quarters: list[str]
-    values: dict[str, np.ndarray]
+    codes: list[str]
+    values: np.ndarray
+
+    def of(self, code: str) -> np.ndarray:
+        """One indicator: regions × quarters."""
+        return self.values[self.codes.index(code)]
 
     def series(self, code: str, rows: list[int] | None = None) -> list[list[tuple[str, float]]]:
         """Each region's (period, value) list, in period order (``rows``: those regions only)."""
-        grid = self.values[code] if rows is None else self.values[code][rows]
-        quarters = self.quarters
-        return [list(compress(zip(quarters, row), have)) for row, have in zip(grid.tolist(), (~np.isnan(grid)).tolist())]
+        grid = self.of(code) if rows is None else self.of(code)[rows]
+        return series_of(self.quarters, grid)
+
+
+def series_of(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, float]]]:
+    """Each row's (quarter, value) list where the value is not NaN."""
+    return [list(compress(zip(quarters, row), have)) for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
 
 
 def _element_grid(rows: dict[str, np.ndarray], catalog: Catalog, region_codes: list[str],
                   quarters: list[str]) -> tuple[dict[str, int], np.ndarray]:
     """Rollup rows → (element → slot, array[slot, region, quarter]) with the arithmetic of
-    ``element_values`` (weighted means divided out, coverage as a %)."""
+    ``element_values`` (weighted means divided out, coverage as a %). The last slot is all NaN."""
     col_idx, col_uni = pd.factorize(rows["element_code"])
     columns = {c: j for j, c in enumerate(col_uni.tolist())}
-    grid = np.full((len(columns), len(region_codes), len(quarters)), np.nan)
+    grid = np.full((len(columns) + 1, len(region_codes), len(quarters)), np.nan)
     if not len(col_idx):
         return columns, grid
     r_idx, r_uni = pd.factorize(rows["region_code"])
@@ -194,35 +203,36 @@ def _weighted_codes(catalog: Catalog) -> frozenset[str]:
 
 def indicator_grid(store: Store, region_codes: list[str], indicators: list[Indicator],
                    period_from: str, period_to: str) -> IndicatorGrid:
-    """Indicator values for regions, ``period_from``..``period_to``, as one array per indicator —
-    the same numbers as ``indicator_values`` (one rollup query, column arithmetic on whole arrays)."""
+    """Indicator values for regions, ``period_from``..``period_to``, as one array — the same numbers
+    as ``indicator_values`` (one rollup query; each kind of indicator is one array operation)."""
     codes = sorted({c for ind in indicators for c in rollup_code(ind)})
-    needs_lag = any(ind.kind == "yoy_growth" for ind in indicators)
-    lag = 4 if needs_lag else 0
+    lag = 4 if any(ind.kind == "yoy_growth" for ind in indicators) else 0
     first = periods.shift(period_from, -lag)
     quarters = periods.period_range(first, period_to)
     rows = store.rollup_arrays(region_codes, codes, first, period_to)
     columns, elements = _element_grid(rows, store.catalog, region_codes, quarters)
-    missing = np.full((len(region_codes), len(quarters)), np.nan)
+    none = len(elements) - 1                    # the all-NaN slot: an element without rows
 
-    def col(code: str) -> np.ndarray:
-        j = columns.get(code)
-        return elements[j] if j is not None else missing
+    def slots(ks: list[int], key: str) -> list[int]:
+        return [columns.get(indicators[k].formula[key], none) for k in ks]
 
-    out = {}
-    for ind in indicators:
-        f = ind.formula
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if f["type"] == "ratio":
-                den = col(f["denominator"])
-                v = col(f["numerator"]) / np.where(den != 0, den, np.nan) * f.get("scale", 100)
-            elif f["type"] == "yoy_growth":
-                cur = col(f["element"])
+    out = np.empty((len(indicators), len(region_codes), len(quarters) - lag))
+    kinds: dict[str, list[int]] = {}
+    for k, ind in enumerate(indicators):
+        kinds.setdefault(ind.formula["type"], []).append(k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for kind, ks in kinds.items():
+            if kind == "ratio":
+                den = elements[slots(ks, "denominator")]
+                scale = np.array([float(indicators[k].formula.get("scale", 100)) for k in ks])[:, None, None]
+                v = elements[slots(ks, "numerator")] / np.where(den != 0, den, np.nan) * scale
+            elif kind == "yoy_growth":
+                cur = elements[slots(ks, "element")]
                 prev = np.full_like(cur, np.nan)
-                prev[:, 4:] = cur[:, :-4]
+                prev[:, :, 4:] = cur[:, :, :-4]
                 v = (cur / np.where(prev != 0, prev, np.nan) - 1) * 100
             else:  # value, coverage
-                v = col(rollup_code(ind)[0])
-        v = v[:, lag:]
-        out[ind.code] = np.where(np.isfinite(v), v, np.nan)
-    return IndicatorGrid(list(region_codes), quarters[lag:], out)
+                v = elements[[columns.get(rollup_code(indicators[k])[0], none) for k in ks]]
+            out[ks] = v[:, :, lag:]
+    out[~np.isfinite(out)] = np.nan
+    return IndicatorGrid(list(region_codes), quarters[lag:], [ind.code for ind in indicators], out)
