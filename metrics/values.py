@@ -159,32 +159,41 @@ def series_of(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, f
     return [list(compress(zip(quarters, row), have)) for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
 
 
-def _element_grid(rows: dict[str, np.ndarray], catalog: Catalog, region_codes: list[str],
-                  quarters: list[str]) -> tuple[dict[str, int], np.ndarray]:
-    """Rollup rows → (element → slot, array[slot, region, quarter]) with the arithmetic of
-    ``element_values`` (weighted means divided out, coverage as a %). The last slot is all NaN."""
-    col_idx, col_uni = pd.factorize(rows["element_code"])
-    columns = {c: j for j, c in enumerate(col_uni.tolist())}
-    grid = np.full((len(columns) + 1, len(region_codes), len(quarters)), np.nan)
-    if not len(col_idx):
-        return columns, grid
-    r_idx, r_uni = pd.factorize(rows["region_code"])
-    p_idx, p_uni = pd.factorize(rows["period"])
-    where = {c: i for i, c in enumerate(region_codes)}
-    r_map = np.fromiter((where[c] for c in r_uni.tolist()), dtype=np.int64, count=len(r_uni))
-    first = periods.to_index(quarters[0])
-    p_map = np.fromiter((periods.to_index(p) - first for p in p_uni.tolist()), dtype=np.int64, count=len(p_uni))
-    weighted_codes = _weighted_codes(catalog)
-    coverage = np.fromiter(("@" in c for c in columns), dtype=bool, count=len(columns))
-    weighted = coverage | np.fromiter((c in weighted_codes for c in columns), dtype=bool, count=len(columns))
-    value_sum = rows["value_sum"].astype(float)
+def _element_grid(store: Store, region_codes: list[str], codes: list[str], quarters: list[str]) -> np.ndarray:
+    """Element values as array[element, region, quarter] (``codes`` order, then one all-NaN slot)
+    with the arithmetic of ``element_values`` (weighted means divided out, coverage as a %)."""
+    cells = getattr(store, "rollup_cells", None)
+    if cells is not None:
+        value_sum, weight_sum = cells(region_codes, codes, quarters)
+    else:   # a store that only has rows (an upload's preview)
+        value_sum, weight_sum = _cells_from_rows(store, region_codes, codes, quarters)
+    weighted_codes = _weighted_codes(store.catalog)
+    coverage = np.array(["@" in c for c in codes], dtype=bool)
+    weighted = coverage | np.array([c in weighted_codes for c in codes], dtype=bool)
+    grid = np.full((len(codes) + 1, len(region_codes), len(quarters)), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        v = np.where(weighted[col_idx], value_sum / rows["weight_sum"].astype(float)
-                     * np.where(coverage[col_idx], 100.0, 1.0), value_sum)
-    q_idx = p_map[p_idx]
-    inside = (q_idx >= 0) & (q_idx < len(quarters))
-    grid[col_idx[inside], r_map[r_idx[inside]], q_idx[inside]] = v[inside]
-    return columns, grid
+        grid[:-1] = np.where(weighted[:, None, None], value_sum / weight_sum
+                             * np.where(coverage, 100.0, 1.0)[:, None, None], value_sum)
+    return grid
+
+
+def _cells_from_rows(store: Store, region_codes: list[str], codes: list[str], quarters: list[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    rows = store.rollup_arrays(region_codes, codes, quarters[0], quarters[-1])
+    shape = (len(codes), len(region_codes), len(quarters))
+    value_sum, weight_sum = np.full(shape, np.nan), np.full(shape, np.nan)
+    if not len(rows["element_code"]):
+        return value_sum, weight_sum
+    at = [{c: i for i, c in enumerate(keys)} for keys in (codes, region_codes, quarters)]
+    index = []
+    for col, where in zip(("element_code", "region_code", "period"), at):
+        idx, uniques = pd.factorize(rows[col])
+        index.append(np.array([where.get(u, -1) for u in uniques.tolist()], dtype=np.int64)[idx])
+    keep = (index[0] >= 0) & (index[1] >= 0) & (index[2] >= 0)
+    e, r, q = (i[keep] for i in index)
+    value_sum[e, r, q] = rows["value_sum"].astype(float)[keep]
+    weight_sum[e, r, q] = rows["weight_sum"].astype(float)[keep]
+    return value_sum, weight_sum
 
 
 _WEIGHTED: dict[int, tuple[Catalog, frozenset[str]]] = {}
@@ -209,9 +218,9 @@ def indicator_grid(store: Store, region_codes: list[str], indicators: list[Indic
     lag = 4 if any(ind.kind == "yoy_growth" for ind in indicators) else 0
     first = periods.shift(period_from, -lag)
     quarters = periods.period_range(first, period_to)
-    rows = store.rollup_arrays(region_codes, codes, first, period_to)
-    columns, elements = _element_grid(rows, store.catalog, region_codes, quarters)
-    none = len(elements) - 1                    # the all-NaN slot: an element without rows
+    elements = _element_grid(store, region_codes, codes, quarters)
+    columns = {c: i for i, c in enumerate(codes)}
+    none = len(codes)                           # the all-NaN slot
 
     def slots(ks: list[int], key: str) -> list[int]:
         return [columns.get(indicators[k].formula[key], none) for k in ks]

@@ -179,3 +179,53 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
         if len(parts) == 1:
             return parts[0]                 # leaves only: sorted by the query
     return _sorted(parts, keys)
+
+
+def rollup_cells(root: Path, shards: ShardMap, shard_of: dict[str, str], region_codes: list[str],
+                 element_codes: list[str], quarters: list[str], leaves: frozenset[str] = frozenset()
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``rollup_arrays`` placed by index: ``value_sum`` and ``weight_sum`` as
+    (element × region × quarter) arrays, NaN where there is no row. No string column is copied and
+    nothing is sorted; where ``rollup_arrays`` would give a key twice, the later file wins, as there."""
+    shape = (len(element_codes), len(region_codes), len(quarters))
+    value, weight = np.full(shape, np.nan), np.full(shape, np.nan)
+    if not all(shape):
+        return value, weight
+    reader = ShardReader.get()
+    region_at = {c: i for i, c in enumerate(region_codes)}
+    element_at = {e: i for i, e in enumerate(element_codes)}
+    quarter_at = {q: j for j, q in enumerate(quarters)}
+    upper = [c for c in region_at if c not in leaves]
+    leaf = [c for c in region_at if c in leaves]
+    for path in files_for(root, shards, shard_of, upper, quarters[0], quarters[-1]):
+        arrays, index = reader.upper(path)
+        spans = [(index[c], region_at[c]) for c in upper if c in index]
+        if not spans:
+            continue
+        j = quarter_at.get(str(arrays["period"][spans[0][0][0]]))
+        if j is None:
+            continue
+        idx = np.concatenate([np.arange(a, b) for (a, b), _ in spans])
+        rows = np.concatenate([np.full(b - a, i) for (a, b), i in spans])
+        element_ids, names = index["__elements__"]
+        lut = np.full(len(names), -1)
+        for name, i in names.items():
+            lut[i] = element_at.get(name, -1)
+        e = lut[element_ids[idx]]
+        keep = e >= 0
+        idx, rows, e = idx[keep], rows[keep], e[keep]
+        value[e, rows, j] = arrays["value_sum"][idx]
+        weight[e, rows, j] = arrays["weight_sum"][idx]
+    files = files_for(root, shards, shard_of, leaf, quarters[0], quarters[-1])
+    if files:
+        raw = _columns(reader.query(
+            files, "rollup", ", ".join(ROLLUP_COLUMNS),
+            "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
+            {"regions": leaf, "elements": list(element_codes)}, "region_code, element_code, period"))
+        e = np.fromiter(map(element_at.__getitem__, raw["element_code"].tolist()), np.int64, len(raw["element_code"]))
+        r = np.fromiter(map(region_at.__getitem__, raw["region_code"].tolist()), np.int64, len(e))
+        q = np.fromiter((quarter_at.get(p, -1) for p in raw["period"].tolist()), np.int64, len(e))
+        keep = q >= 0
+        value[e[keep], r[keep], q[keep]] = raw["value_sum"][keep]
+        weight[e[keep], r[keep], q[keep]] = raw["weight_sum"][keep]
+    return value, weight
