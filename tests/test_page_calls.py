@@ -91,6 +91,48 @@ def test_indicator_subsets_and_single_regions(county_store, demo_store):
         assert differences({"r": query.assess_region(store, leaf)[2]}, {"r": ref.assess_region(store, leaf)[2]}) == []
 
 
+class _RowsOnly:
+    """A store that answers ``rollup_arrays`` but not ``rollup_cells`` (like an upload's preview)."""
+
+    def __init__(self, store):
+        self._store = store
+        self.catalog, self.hierarchy = store.catalog, store.hierarchy
+
+    def rollup_arrays(self, *args):
+        return self._store.rollup_arrays(*args)
+
+
+def test_rows_only_store_and_as_of_view(county_store, demo_store):
+    for store in (county_store, demo_store):
+        plan, period = query.resolve_plan(store, None, None)
+        regions = _sample(store)
+        assert compare_many(_RowsOnly(store), regions, period, plan) == []
+        assert differences(query.assess_many(_RowsOnly(store), regions, period, plan),
+                           query.assess_many(store, regions, period, plan)) == []
+    view = demo_store.at(snapshot=1)
+    plan, period = query.resolve_plan(view, None, None)
+    assert compare_many(view, _sample(view), period, plan) == []
+
+
+def test_rollup_cells_are_the_rollup_rows(county_store):
+    store = county_store
+    h = store.hierarchy
+    regions = _sample(store)[:-1]
+    codes = sorted({c for i in store.catalog.indicators.values() for c in query.rollup_code(i)})[::3]
+    quarters = periods.period_range("2020Q4", "2025Q4")
+    value, weight = store.rollup_cells(regions, codes, quarters)
+    rows = store.rollup_arrays(regions, codes, quarters[0], quarters[-1])
+    expected_value, expected_weight = np.full(value.shape, np.nan), np.full(value.shape, np.nan)
+    for r, e, p, v, w in zip(rows["region_code"], rows["element_code"], rows["period"], rows["value_sum"],
+                             rows["weight_sum"]):
+        cell = codes.index(e), regions.index(r), quarters.index(p)
+        expected_value[cell], expected_weight[cell] = v, w
+    assert len(rows["region_code"]) > 1000 and h.root.code == regions[0]
+    assert any(r in store.layout.leaves for r in regions)          # both paths: shard tables and SQL
+    np.testing.assert_array_equal(value, expected_value)
+    np.testing.assert_array_equal(weight, expected_weight)
+
+
 @pytest.mark.parametrize("which", ["county", "demo"])
 def test_the_bench_page_calls(county_store, demo_store, which, monkeypatch):
     """Exactly the calls each page makes (``metrics.bench.page_calls``), old and new."""
