@@ -256,32 +256,35 @@ def assess_rows(store: Store, plan: Plan, indicator: Indicator, region_codes: li
     """``assess_one`` for many regions at once: ``values`` holds the indicator as measured, one row
     per region over ``quarters`` (NaN: none); ``chains``: each region and its ancestors, nearest
     first. Each target is assessed for all its regions by ``progress_batch``."""
-    rows = _Rows(store, plan, indicator, region_codes, period, quarters, values, benchmarks, chains)
+    rows = _Rows(store.catalog, plan, plan_region(store, plan), indicator, region_codes, period, quarters, values,
+                 benchmarks, chains)
     return rows.statuses(progress_batch.assess_jobs(quarters, period, plan.base, rows.jobs))
 
 
 class _Rows:
-    """One indicator for many regions: its targets as ``progress_batch`` jobs, then its statuses."""
+    """One indicator for many regions: its targets as ``progress_batch`` jobs, then its statuses.
+    ``home``: the plan's region (where a target without a region applies)."""
 
-    def __init__(self, store: Store, plan: Plan, indicator: Indicator, region_codes: list[str], period: str,
-                 quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
+    def __init__(self, cat: Catalog, plan: Plan, home: str, indicator: Indicator, region_codes: list[str],
+                 period: str, quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
                  chains: dict[str, list[str]]):
-        cat = store.catalog
         self.catalog, self.plan, self.indicator, self.period = cat, plan, indicator, period
         self.region_codes = region_codes
         self.series = series_of(quarters, values)
-        own_only = cat.is_count(indicator)
         by_region: dict[str, list[Target]] = {}
-        home = plan_region(store, plan)
         for t in cat.targets_of(plan.id, indicator.code):
             by_region.setdefault(t.region or home, []).append(t)
+        self.jobs: list[progress_batch.Job] = []
+        self.keys: list[tuple[int, str, list[int]]] = []
+        if not by_region:
+            self.found = [([], None)] * len(region_codes)
+            return
+        own_only = cat.is_count(indicator)
         self.found = [next(((by_region[c], c) for c in (chains[r][:1] if own_only else chains[r]) if c in by_region),
                            ([], None)) for r in region_codes]
         percent = indicator.unit_zh.strip() == "%"
         method_basis = indicator.basis if indicator.kind == "value" else "stock"
         limits = cat.natural_limits(indicator)
-        self.jobs: list[progress_batch.Job] = []
-        self.keys: list[tuple[int, str, list[int]]] = []
         for target_region in dict.fromkeys(c for _, c in self.found if c is not None):
             rows = [i for i, (_, c) in enumerate(self.found) if c == target_region]
             for target in by_region[target_region]:
@@ -294,19 +297,23 @@ class _Rows:
     def statuses(self, results: list[list[progress.Assessment]]) -> list[IndicatorStatus]:
         """The statuses, from ``progress_batch.assess_jobs(…, self.jobs)``."""
         cat, plan, indicator, period = self.catalog, self.plan, self.indicator, self.period
+        basis = indicator.basis
         assessed = {}
         for (target_id, target_region, rows), done in zip(self.keys, results):
             for a in done:
-                a.basis = indicator.basis
+                a.basis = basis
             assessed[(target_id, target_region)] = dict(zip(rows, done))
+        mains = {c: primary_target(targets, period) for targets, c in {c: (t, c) for t, c in self.found}.values()}
         out = []
-        for i, (r, (targets, target_region)) in enumerate(zip(self.region_codes, self.found)):
-            series = self.series[i]
-            shown = basis_series(cat, plan, indicator, series)
-            main = primary_target(targets, period)
-            assessment = (_untargeted(cat, plan, indicator, period, series, shown) if main is None
-                          else assessed[(id(main), target_region)][i])
-            others = [(t, assessed[(id(t), target_region)][i]) for t in targets if t is not main]
+        for i, (r, (targets, target_region), series) in enumerate(zip(self.region_codes, self.found, self.series)):
+            shown = series if basis != "cumulative" else basis_series(cat, plan, indicator, series)
+            main = mains[target_region]
+            if main is None:
+                assessment = _untargeted(cat, plan, indicator, period, series, shown)
+                others = []
+            else:
+                assessment = assessed[(id(main), target_region)][i]
+                others = [(t, assessed[(id(t), target_region)][i]) for t in targets if t is not main]
             out.append(IndicatorStatus(indicator, r, period, main, target_region, assessment, shown, others,
                                        series if shown is not series else []))
         return out
@@ -341,13 +348,16 @@ def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
     bench = BenchmarkLookup(store, regions, _benchmarks_of(store, codes, plan))
     h = store.hierarchy
     levels = [h[r].level for r in regions]
-    chains = bench.chains
+    home = plan_region(store, plan)
+    applying: dict[str, list[int]] = {}          # min_level -> the regions an indicator applies to
     pending = []
     for k, ind in enumerate(indicators):
-        rows = [i for i, level in enumerate(levels) if applies_at(ind, level)]
+        rows = applying.get(ind.min_level)
+        if rows is None:
+            rows = applying[ind.min_level] = [i for i, level in enumerate(levels) if applies_at(ind, level)]
         if rows:
-            pending.append((rows, _Rows(store, plan, ind, [regions[i] for i in rows], period, grid.quarters,
-                                        grid.values[k][rows], bench, chains)))
+            pending.append((rows, _Rows(cat, plan, home, ind, [regions[i] for i in rows], period, grid.quarters,
+                                        grid.values[k][rows], bench, bench.chains)))
     results = progress_batch.assess_jobs(grid.quarters, period, plan.base,
                                          [job for _, p in pending for job in p.jobs])
     out: dict[str, list[IndicatorStatus]] = {r: [] for r in regions}
