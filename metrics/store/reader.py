@@ -208,10 +208,7 @@ def rollup_cells(root: Path, shards: ShardMap, shard_of: dict[str, str], region_
         idx = np.concatenate([np.arange(a, b) for (a, b), _ in spans])
         rows = np.concatenate([np.full(b - a, i) for (a, b), i in spans])
         element_ids, names = index["__elements__"]
-        lut = np.full(len(names), -1)
-        for name, i in names.items():
-            lut[i] = element_at.get(name, -1)
-        e = lut[element_ids[idx]]
+        e = _element_lut(names, element_codes, element_at)[element_ids[idx]]
         keep = e >= 0
         idx, rows, e = idx[keep], rows[keep], e[keep]
         value[e, rows, j] = arrays["value_sum"][idx]
@@ -229,3 +226,22 @@ def rollup_cells(root: Path, shards: ShardMap, shard_of: dict[str, str], region_
         value[e[keep], r[keep], q[keep]] = raw["value_sum"][keep]
         weight[e[keep], r[keep], q[keep]] = raw["weight_sum"][keep]
     return value, weight
+
+
+_LUTS: dict[tuple[int, tuple[str, ...]], tuple[dict, np.ndarray]] = {}
+
+
+def _element_lut(names: dict[str, int], element_codes: list[str], element_at: dict[str, int]) -> np.ndarray:
+    """A shard's element ids → positions in ``element_codes`` (-1: not wanted); cached per shard
+    table (its ``names`` dict lives as long as the table is cached) and element list."""
+    key = (id(names), tuple(element_codes))
+    hit = _LUTS.get(key)
+    if hit is not None and hit[0] is names:
+        return hit[1]
+    lut = np.full(len(names), -1)
+    for name, i in names.items():
+        lut[i] = element_at.get(name, -1)
+    if len(_LUTS) > 1024:
+        _LUTS.clear()
+    _LUTS[key] = (names, lut)
+    return lut
