@@ -6,13 +6,14 @@ only caches it (keyed by the store's version, so a publish invalidates it) and d
 
 from __future__ import annotations
 
+import contextlib
 import html
 import runpy
 from dataclasses import dataclass
 
 import streamlit as st
 
-from metrics import i18n, paths, query, reasons
+from metrics import i18n, paths, process, query, reasons
 from metrics.catalog import Plan
 from metrics.i18n import tr
 from metrics.store import Store
@@ -25,7 +26,11 @@ FAVICON = str(paths.REPO_DIR / ".streamlit" / "favicon.png")
 
 @st.cache_resource(show_spinner=False)
 def get_store(data_dir: str) -> Store:
-    return Store(data_dir)
+    s = Store(data_dir)
+    with contextlib.suppress(OSError, ValueError):     # no regions yet: nothing to load
+        _ = s.hierarchy
+    process.settle()        # start-up objects out of the collector's way (a page call's p95)
+    return s
 
 
 # The assessments are cached as resources, not data: shared read-only between sessions,

@@ -179,3 +179,16 @@ def test_a_wrong_status_is_caught(demo_store, monkeypatch):
 
     monkeypatch.setattr(progress_batch, "assess_jobs", one_status_changed)
     assert compare_many(demo_store, [demo_store.hierarchy.root.code], period, plan)
+
+
+def test_settle_freezes_the_start_up_objects_once():
+    """The app and the bench settle once their store is loaded (metrics/process.py): the start-up
+    objects leave the collector's walks; a second call changes nothing."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import gc; from metrics import process; process.settle(); n = gc.get_freeze_count(); "
+            "keep = [[] for _ in range(1000)]; process.settle(); "
+            "assert n > 1000 and gc.get_freeze_count() == n, (n, gc.get_freeze_count())")
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from metrics.auth import User
+from metrics.process import settle
 
 
 def _peak_rss_mib() -> float:
@@ -82,6 +83,7 @@ def serve(data_dir: Path, scale: str, sessions: int = 5, rounds: int = 6) -> dic
     from . import page_calls
     store = Store(data_dir)
     calls = page_calls(store)
+    settle()        # as the app does once its store is loaded
     errors: list[str] = []
     times: list[float] = []
 
