@@ -150,7 +150,8 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
     leaf = [c for c in region_codes if c in leaves]
     parts, keys = [], []
     region_rank = {c: i for i, c in enumerate(sorted(set(upper)))}
-    element_rank = {e: i for i, e in enumerate(sorted(set(element_codes)))}
+    element_order = sorted(set(element_codes))
+    element_rank = {e: i for i, e in enumerate(element_order)}
     period_rank = {p: i for i, p in enumerate(sorted(shards))}
     for path in files_for(root, shards, shard_of, upper, period_from, period_to):
         arrays, index = reader.upper(path)
@@ -160,10 +161,7 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
         idx = np.concatenate([np.arange(a, b) for (a, b), _ in spans])
         ranks = np.concatenate([np.full(b - a, rank) for (a, b), rank in spans])
         element_ids, names = index["__elements__"]
-        lut = np.full(len(names), -1)
-        for name, i in names.items():
-            lut[i] = element_rank.get(name, -1)
-        e_rank = lut[element_ids[idx]]
+        e_rank = _element_lut(names, element_order, element_rank)[element_ids[idx]]
         keep = e_rank >= 0
         idx, ranks, e_rank = idx[keep], ranks[keep], e_rank[keep]
         if not len(idx):
