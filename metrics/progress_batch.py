@@ -128,17 +128,19 @@ def _level(job: Job, look: _Lookups, start: int, end: int) -> list[Assessment]:
     else:
         n = end - start
         bases, baselines, fallback = [look.base] * n, [target.baseline_value] * n, [False] * n
+    annual_year = look.annual_year
+    if annual_year is not None:
+        judged = at                 # a year-to-date level is judged at the last Q4
     out = []
     fractions: dict[str, float] = {}
     for v, b, base_i, moved, projected in zip(look.values[start:end], baselines, bases, fallback,
                                               look.projections[start:end]):
-        a = Assessment("no_data", final=final, basis=basis, judged_period=judged)
-        if look.annual_year is not None:
-            a.judged_period = at
-            a.reason_args["annual_year"] = look.annual_year
+        a = Assessment("no_data", target=g, baseline=b, final=final, base_period=base_i, basis=basis,
+                       judged_period=judged, expected_mode="linear")
+        if annual_year is not None:
+            a.reason_args["annual_year"] = annual_year
         if moved:
             a.notes.append("baseline_fallback")
-        a.target, a.baseline, a.base_period, a.expected_mode = g, b, base_i, "linear"
         out.append(a)
         if v != v:
             _set(a, "no_data", "no_value")

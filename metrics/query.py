@@ -263,11 +263,12 @@ def assess_rows(store: Store, plan: Plan, indicator: Indicator, region_codes: li
 
 class _Rows:
     """One indicator for many regions: its targets as ``progress_batch`` jobs, then its statuses.
-    ``home``: the plan's region (where a target without a region applies)."""
+    ``home``: the plan's region (where a target without a region applies); ``seen``: a cache for one
+    call (``region_codes`` must stay alive and unchanged while it is used)."""
 
     def __init__(self, cat: Catalog, plan: Plan, home: str, indicator: Indicator, region_codes: list[str],
                  period: str, quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
-                 chains: dict[str, list[str]]):
+                 chains: dict[str, list[str]], seen: dict | None = None):
         self.catalog, self.plan, self.indicator, self.period = cat, plan, indicator, period
         self.region_codes = region_codes
         self.series = series_of(quarters, values)
@@ -280,8 +281,14 @@ class _Rows:
             self.found = [([], None)] * len(region_codes)
             return
         own_only = cat.is_count(indicator)
-        self.found = [next(((by_region[c], c) for c in (chains[r][:1] if own_only else chains[r]) if c in by_region),
-                           ([], None)) for r in region_codes]
+        key = (id(region_codes), own_only, frozenset(by_region))
+        nearest = seen.get(key) if seen is not None else None
+        if nearest is None:         # each region's nearest region with targets (the same for most indicators)
+            nearest = [next((c for c in (chains[r][:1] if own_only else chains[r]) if c in by_region), None)
+                       for r in region_codes]
+            if seen is not None:
+                seen[key] = nearest
+        self.found = [([], None) if c is None else (by_region[c], c) for c in nearest]
         percent = indicator.unit_zh.strip() == "%"
         method_basis = indicator.basis if indicator.kind == "value" else "stock"
         limits = cat.natural_limits(indicator)
@@ -290,7 +297,8 @@ class _Rows:
             for target in by_region[target_region]:
                 bench = ([benchmarks.series(region_codes[i], target.benchmark) for i in rows]
                          if target.kind == "relative" else None)
-                self.jobs.append(progress_batch.Job(target, indicator.direction, values[rows], percent,
+                self.jobs.append(progress_batch.Job(target, indicator.direction,
+                                                    values if len(rows) == len(values) else values[rows], percent,
                                                     indicator.decimals, method_basis, limits, bench))
                 self.keys.append((id(target), target_region, rows))
 
@@ -349,15 +357,19 @@ def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
     h = store.hierarchy
     levels = [h[r].level for r in regions]
     home = plan_region(store, plan)
-    applying: dict[str, list[int]] = {}          # min_level -> the regions an indicator applies to
+    applying: dict[str, tuple[list[int], list[str]]] = {}   # min_level -> the regions an indicator applies to
+    seen: dict = {}
     pending = []
     for k, ind in enumerate(indicators):
-        rows = applying.get(ind.min_level)
-        if rows is None:
-            rows = applying[ind.min_level] = [i for i, level in enumerate(levels) if applies_at(ind, level)]
+        hit = applying.get(ind.min_level)
+        if hit is None:
+            rows = [i for i, level in enumerate(levels) if applies_at(ind, level)]
+            hit = applying[ind.min_level] = (rows, [regions[i] for i in rows])
+        rows, codes_here = hit
         if rows:
-            pending.append((rows, _Rows(cat, plan, home, ind, [regions[i] for i in rows], period, grid.quarters,
-                                        grid.values[k][rows], bench, bench.chains)))
+            values = grid.values[k] if len(rows) == len(regions) else grid.values[k][rows]
+            pending.append((rows, _Rows(cat, plan, home, ind, codes_here, period, grid.quarters, values, bench,
+                                        bench.chains, seen)))
     results = progress_batch.assess_jobs(grid.quarters, period, plan.base,
                                          [job for _, p in pending for job in p.jobs])
     out: dict[str, list[IndicatorStatus]] = {r: [] for r in regions}
