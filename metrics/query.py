@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from metrics import periods, progress, reasons
+import numpy as np
+
+from metrics import periods, progress, progress_batch, reasons
 from metrics.catalog import Catalog, Indicator, Plan, Target
 from metrics.regions import LEVELS
 from metrics.store import Store
@@ -18,9 +20,11 @@ from metrics.values import (  # noqa: F401  (re-exported: the pages and CLI call
     ElementMatrix,
     compute_indicators,
     element_values,
+    indicator_grid,
     indicator_values,
     rollup_code,
     series_by,
+    series_of,
 )
 
 SPARK_QUARTERS = 8
@@ -224,22 +228,103 @@ def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str,
 
     shown = basis_series(cat, plan, indicator, series)
     main = primary_target(targets, period)
-    if main is None:
-        value = dict(shown).get(period)
-        status = "no_target" if value is not None else "no_data"
-        assessment = progress.Assessment(status, value=value, basis=indicator.basis,
-                                         reason="no_target" if value is not None else "no_value")
-        if value is None and indicator.basis == "cumulative" and series:
-            start = cat.cumulative_start(plan.id, indicator, plan.base)
-            missing = progress.missing_quarters(series, start, period)
-            if any(p >= start for p, _ in series) and missing:
-                assessment.reason, assessment.missing_quarters = "missing_quarters", missing
-                assessment.reason_args["quarters"] = missing
-    else:
-        assessment = run(main)
+    assessment = _untargeted(cat, plan, indicator, period, series, shown) if main is None else run(main)
     others = [(t, run(t)) for t in targets if t is not main]
     return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, shown, others,
                            series if shown is not series else [])
+
+
+def _untargeted(cat: Catalog, plan: Plan, indicator: Indicator, period: str, series: list[tuple[str, float]],
+                shown: list[tuple[str, float]]) -> progress.Assessment:
+    """The assessment of an indicator without a target: its value, else why there is none."""
+    value = dict(shown).get(period)
+    status = "no_target" if value is not None else "no_data"
+    assessment = progress.Assessment(status, value=value, basis=indicator.basis,
+                                     reason="no_target" if value is not None else "no_value")
+    if value is None and indicator.basis == "cumulative" and series:
+        start = cat.cumulative_start(plan.id, indicator, plan.base)
+        missing = progress.missing_quarters(series, start, period)
+        if any(p >= start for p, _ in series) and missing:
+            assessment.reason, assessment.missing_quarters = "missing_quarters", missing
+            assessment.reason_args["quarters"] = missing
+    return assessment
+
+
+def assess_rows(store: Store, plan: Plan, indicator: Indicator, region_codes: list[str], period: str,
+                quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
+                chains: dict[str, list[str]]) -> list[IndicatorStatus]:
+    """``assess_one`` for many regions at once: ``values`` holds the indicator as measured, one row
+    per region over ``quarters`` (NaN: none); ``chains``: each region and its ancestors, nearest
+    first. Each target is assessed for all its regions by ``progress_batch``."""
+    rows = _Rows(store.catalog, plan, plan_region(store, plan), indicator, region_codes, period, quarters, values,
+                 benchmarks, chains)
+    return rows.statuses(progress_batch.assess_jobs(quarters, period, plan.base, rows.jobs))
+
+
+class _Rows:
+    """One indicator for many regions: its targets as ``progress_batch`` jobs, then its statuses.
+    ``home``: the plan's region (where a target without a region applies); ``seen``: a cache for one
+    call (``region_codes`` must stay alive and unchanged while it is used)."""
+
+    def __init__(self, cat: Catalog, plan: Plan, home: str, indicator: Indicator, region_codes: list[str],
+                 period: str, quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
+                 chains: dict[str, list[str]], seen: dict | None = None):
+        self.catalog, self.plan, self.indicator, self.period = cat, plan, indicator, period
+        self.region_codes = region_codes
+        self.series = series_of(quarters, values)
+        by_region: dict[str, list[Target]] = {}
+        for t in cat.targets_of(plan.id, indicator.code):
+            by_region.setdefault(t.region or home, []).append(t)
+        self.jobs: list[progress_batch.Job] = []
+        self.keys: list[tuple[int, str, list[int]]] = []
+        if not by_region:
+            self.found = [([], None)] * len(region_codes)
+            return
+        own_only = cat.is_count(indicator)
+        key = (id(region_codes), own_only, frozenset(by_region))
+        nearest = seen.get(key) if seen is not None else None
+        if nearest is None:         # each region's nearest region with targets (the same for most indicators)
+            nearest = [next((c for c in (chains[r][:1] if own_only else chains[r]) if c in by_region), None)
+                       for r in region_codes]
+            if seen is not None:
+                seen[key] = nearest
+        self.found = [([], None) if c is None else (by_region[c], c) for c in nearest]
+        percent = indicator.unit_zh.strip() == "%"
+        method_basis = indicator.basis if indicator.kind == "value" else "stock"
+        limits = cat.natural_limits(indicator)
+        for target_region in dict.fromkeys(c for _, c in self.found if c is not None):
+            rows = [i for i, (_, c) in enumerate(self.found) if c == target_region]
+            for target in by_region[target_region]:
+                bench = ([benchmarks.series(region_codes[i], target.benchmark) for i in rows]
+                         if target.kind == "relative" else None)
+                self.jobs.append(progress_batch.Job(target, indicator.direction,
+                                                    values if len(rows) == len(values) else values[rows], percent,
+                                                    indicator.decimals, method_basis, limits, bench))
+                self.keys.append((id(target), target_region, rows))
+
+    def statuses(self, results: list[list[progress.Assessment]]) -> list[IndicatorStatus]:
+        """The statuses, from ``progress_batch.assess_jobs(…, self.jobs)``."""
+        cat, plan, indicator, period = self.catalog, self.plan, self.indicator, self.period
+        basis = indicator.basis
+        assessed = {}
+        for (target_id, target_region, rows), done in zip(self.keys, results):
+            for a in done:
+                a.basis = basis
+            assessed[(target_id, target_region)] = dict(zip(rows, done))
+        mains = {c: primary_target(targets, period) for targets, c in {c: (t, c) for t, c in self.found}.values()}
+        out = []
+        for i, (r, (targets, target_region), series) in enumerate(zip(self.region_codes, self.found, self.series)):
+            shown = series if basis != "cumulative" else basis_series(cat, plan, indicator, series)
+            main = mains[target_region]
+            if main is None:
+                assessment = _untargeted(cat, plan, indicator, period, series, shown)
+                others = []
+            else:
+                assessment = assessed[(id(main), target_region)][i]
+                others = [(t, assessed[(id(t), target_region)][i]) for t in targets if t is not main]
+            out.append(IndicatorStatus(indicator, r, period, main, target_region, assessment, shown, others,
+                                       series if shown is not series else []))
+        return out
 
 
 def applies_at(indicator: Indicator, level: str) -> bool:
@@ -258,23 +343,43 @@ def not_applicable_reason(store: Store, indicator_code: str, region_code: str, l
 
 def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
                 indicator_codes: list[str] | None = None) -> dict[str, list[IndicatorStatus]]:
-    """Every indicator's status for several regions — one rollup query for all of them."""
+    """Every indicator's status for several regions — one rollup query for all of them, each
+    indicator assessed for all regions at once (``assess_rows``)."""
     if not region_codes:
         return {}
     cat = store.catalog
     codes = indicator_codes or list(cat.indicators)
+    regions = list(dict.fromkeys(region_codes))
     first = min(plan.base, periods.shift(period, -(SPARK_QUARTERS + 4)))
-    values = indicator_values(store, region_codes, codes, first, period)
-    grouped = series_by(values, "region_code", "indicator")
-    bench = BenchmarkLookup(store, region_codes, _benchmarks_of(store, codes, plan))
+    indicators = [cat.indicators[c] for c in codes]
+    grid = indicator_grid(store, regions, indicators, first, period)
+    bench = BenchmarkLookup(store, regions, _benchmarks_of(store, codes, plan))
     h = store.hierarchy
-    by_level: dict[str, list[str]] = {}
-    for r in region_codes:
-        level = h[r].level
-        if level not in by_level:
-            by_level[level] = [i for i in codes if applies_at(cat.indicators[i], level)]
-    return {r: [assess_one(store, plan, cat.indicators[i], r, period, grouped.get((r, i), []), bench)
-                for i in by_level[h[r].level]] for r in region_codes}
+    levels = [h[r].level for r in regions]
+    home = plan_region(store, plan)
+    applying: dict[str, tuple[list[int], list[str]]] = {}   # min_level -> the regions an indicator applies to
+    seen: dict = {}
+    pending = []
+    for k, ind in enumerate(indicators):
+        hit = applying.get(ind.min_level)
+        if hit is None:
+            rows = [i for i, level in enumerate(levels) if applies_at(ind, level)]
+            hit = applying[ind.min_level] = (rows, [regions[i] for i in rows])
+        rows, codes_here = hit
+        if rows:
+            values = grid.values[k] if len(rows) == len(regions) else grid.values[k][rows]
+            pending.append((rows, _Rows(cat, plan, home, ind, codes_here, period, grid.quarters, values, bench,
+                                        bench.chains, seen)))
+    results = progress_batch.assess_jobs(grid.quarters, period, plan.base,
+                                         [job for _, p in pending for job in p.jobs])
+    out: dict[str, list[IndicatorStatus]] = {r: [] for r in regions}
+    start = 0
+    for rows, p in pending:
+        end = start + len(p.jobs)
+        for i, status in zip(rows, p.statuses(results[start:end])):
+            out[regions[i]].append(status)
+        start = end
+    return out
 
 
 def assess_region(store: Store, region_code: str | None = None, period: str | None = None,

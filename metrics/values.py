@@ -8,6 +8,7 @@ column arithmetic over numpy arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import pandas as pd
@@ -131,3 +132,116 @@ def indicator_values(store: Store, region_codes: list[str], indicator_codes: lis
     if period_from:
         values = values[values["period"] >= period_from]
     return values.reset_index(drop=True)
+
+
+# -- the pages' path: one (indicator × region × quarter) array per call ------------------------------
+@dataclass
+class IndicatorGrid:
+    """Indicator values on a grid: ``values[k, i, j]`` is indicator ``codes[k]`` for ``regions[i]``
+    at ``quarters[j]`` (consecutive, ascending), NaN where there is no finite value."""
+    regions: list[str]
+    quarters: list[str]
+    codes: list[str]
+    values: np.ndarray
+
+    def of(self, code: str) -> np.ndarray:
+        """One indicator: regions × quarters."""
+        return self.values[self.codes.index(code)]
+
+    def series(self, code: str, rows: list[int] | None = None) -> list[list[tuple[str, float]]]:
+        """Each region's (period, value) list, in period order (``rows``: those regions only)."""
+        grid = self.of(code) if rows is None else self.of(code)[rows]
+        return series_of(self.quarters, grid)
+
+
+def series_of(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, float]]]:
+    """Each row's (quarter, value) list where the value is not NaN."""
+    return [list(compress(zip(quarters, row), have)) for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
+
+
+def _element_grid(store: Store, region_codes: list[str], codes: list[str], quarters: list[str]) -> np.ndarray:
+    """Element values as array[element, region, quarter] (``codes`` order, then one all-NaN slot)
+    with the arithmetic of ``element_values`` (weighted means divided out, coverage as a %)."""
+    cells = getattr(store, "rollup_cells", None)
+    if cells is not None:
+        value_sum, weight_sum = cells(region_codes, codes, quarters)
+    else:   # a store that only has rows (an upload's preview)
+        value_sum, weight_sum = _cells_from_rows(store, region_codes, codes, quarters)
+    weighted_codes = _weighted_codes(store.catalog)
+    coverage = np.array(["@" in c for c in codes], dtype=bool)
+    weighted = coverage | np.array([c in weighted_codes for c in codes], dtype=bool)
+    grid = np.full((len(codes) + 1, len(region_codes), len(quarters)), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grid[:-1] = np.where(weighted[:, None, None], value_sum / weight_sum
+                             * np.where(coverage, 100.0, 1.0)[:, None, None], value_sum)
+    return grid
+
+
+def _cells_from_rows(store: Store, region_codes: list[str], codes: list[str], quarters: list[str]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    rows = store.rollup_arrays(region_codes, codes, quarters[0], quarters[-1])
+    shape = (len(codes), len(region_codes), len(quarters))
+    value_sum, weight_sum = np.full(shape, np.nan), np.full(shape, np.nan)
+    if not len(rows["element_code"]):
+        return value_sum, weight_sum
+    at = [{c: i for i, c in enumerate(keys)} for keys in (codes, region_codes, quarters)]
+    index = []
+    for col, where in zip(("element_code", "region_code", "period"), at):
+        idx, uniques = pd.factorize(rows[col])
+        index.append(np.array([where.get(u, -1) for u in uniques.tolist()], dtype=np.int64)[idx])
+    keep = (index[0] >= 0) & (index[1] >= 0) & (index[2] >= 0)
+    e, r, q = (i[keep] for i in index)
+    value_sum[e, r, q] = rows["value_sum"].astype(float)[keep]
+    weight_sum[e, r, q] = rows["weight_sum"].astype(float)[keep]
+    return value_sum, weight_sum
+
+
+_WEIGHTED: dict[int, tuple[Catalog, frozenset[str]]] = {}
+
+
+def _weighted_codes(catalog: Catalog) -> frozenset[str]:
+    """The weighted-mean element codes of a catalog (cached per catalog object)."""
+    hit = _WEIGHTED.get(id(catalog))
+    if hit is None or hit[0] is not catalog:
+        hit = (catalog, frozenset(e.code for e in catalog.elements.values() if e.aggregation == "weighted_mean"))
+        if len(_WEIGHTED) > 16:
+            _WEIGHTED.clear()
+        _WEIGHTED[id(catalog)] = hit
+    return hit[1]
+
+
+def indicator_grid(store: Store, region_codes: list[str], indicators: list[Indicator],
+                   period_from: str, period_to: str) -> IndicatorGrid:
+    """Indicator values for regions, ``period_from``..``period_to``, as one array — the same numbers
+    as ``indicator_values`` (one rollup query; each kind of indicator is one array operation)."""
+    codes = sorted({c for ind in indicators for c in rollup_code(ind)})
+    lag = 4 if any(ind.kind == "yoy_growth" for ind in indicators) else 0
+    first = periods.shift(period_from, -lag)
+    quarters = periods.period_range(first, period_to)
+    elements = _element_grid(store, region_codes, codes, quarters)
+    columns = {c: i for i, c in enumerate(codes)}
+    none = len(codes)                           # the all-NaN slot
+
+    def slots(ks: list[int], key: str) -> list[int]:
+        return [columns.get(indicators[k].formula[key], none) for k in ks]
+
+    out = np.empty((len(indicators), len(region_codes), len(quarters) - lag))
+    kinds: dict[str, list[int]] = {}
+    for k, ind in enumerate(indicators):
+        kinds.setdefault(ind.formula["type"], []).append(k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for kind, ks in kinds.items():
+            if kind == "ratio":
+                den = elements[slots(ks, "denominator")]
+                scale = np.array([float(indicators[k].formula.get("scale", 100)) for k in ks])[:, None, None]
+                v = elements[slots(ks, "numerator")] / np.where(den != 0, den, np.nan) * scale
+            elif kind == "yoy_growth":
+                cur = elements[slots(ks, "element")]
+                prev = np.full_like(cur, np.nan)
+                prev[:, :, 4:] = cur[:, :, :-4]
+                v = (cur / np.where(prev != 0, prev, np.nan) - 1) * 100
+            else:  # value, coverage
+                v = elements[[columns.get(rollup_code(indicators[k])[0], none) for k in ks]]
+            out[ks] = v[:, :, lag:]
+    out[~np.isfinite(out)] = np.nan
+    return IndicatorGrid(list(region_codes), quarters[lag:], [ind.code for ind in indicators], out)

@@ -27,7 +27,7 @@ FAVICON = str(paths.REPO_DIR / ".streamlit" / "favicon.png")
 @st.cache_resource(show_spinner=False)
 def get_store(data_dir: str) -> Store:
     store = Store(data_dir)
-    process.settle(store)      # its long-lived structures out of the garbage collector's walks
+    process.settle(store)      # start-up objects out of the collector's way (a page call's p95)
     return store
 
 

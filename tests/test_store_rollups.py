@@ -159,11 +159,16 @@ def test_rows_beyond_the_upper_cache_are_read_by_sql_and_equal(demo_store, monke
     regions = [demo_store.hierarchy.root.code] + [r.code for r in demo_store.hierarchy.children(
         demo_store.hierarchy.root.code)]
     elements = sorted(demo_store.catalog.elements)[:40]
+    quarters = demo_store.periods_with_data()
     monkeypatch.setattr(ShardReader, "_instance", ShardReader(cache_bytes=10**9))
     full = demo_store.rollup_arrays(regions, elements)
+    full_cells = demo_store.rollup_cells(regions, elements, quarters)
+    assert np.isfinite(full_cells[0]).sum() > 0
     small = ShardReader(cache_bytes=cache_bytes)
     monkeypatch.setattr(ShardReader, "_instance", small)
     for _ in range(2):      # the second time with whatever the first admitted
+        for want, got in zip(full_cells, demo_store.rollup_cells(regions, elements, quarters)):
+            assert np.array_equal(want, got, equal_nan=True)
         got = demo_store.rollup_arrays(regions, elements)
         assert set(got) == set(full) and len(got["region_code"]) == len(full["region_code"]) > 0
         for col in full:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from metrics.catalog import default_catalog
+from metrics.process import settle
 
 from .synth import SCALES, SEED, make_facts, make_hierarchy  # noqa: F401 - re-exported
 
@@ -131,9 +132,7 @@ def run(scale: str = "province", repeats: int = 20, seed: int = SEED, browser: b
 
     say("timing the pages")
     calls = page_calls(store)
-    from metrics.process import settle
-    calls[0][1]()
-    settle(store)       # as the app's process does once its store is loaded (pages/common.get_store)
+    settle(store)       # as the app does once its store is loaded (metrics/process.py)
     timed = {name: _time(fn, max(1, repeats)) for name, fn in calls}
     pages = {}
     naive_store = NaiveStore(store.log.facts_dataset(), cat, hierarchy, store) if naive else None

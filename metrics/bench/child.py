@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from metrics.auth import User
+from metrics.process import settle
 
 
 def _peak_rss_mib() -> float:
@@ -91,6 +92,7 @@ def serve(data_dir: Path, scale: str, sessions: int = 5, rounds: int = 6) -> dic
     from . import page_calls
     store = Store(data_dir)
     calls = page_calls(store)
+    settle(store)   # as the app does once its store is loaded
     errors: list[str] = []
     times: list[float] = []
 
@@ -105,8 +107,6 @@ def serve(data_dir: Path, scale: str, sessions: int = 5, rounds: int = 6) -> dic
             errors.append(repr(exc))
 
     query.resolve_plan(store, None, None)
-    from metrics.process import settle
-    settle(store)       # as the app's process does (pages/common.get_store)
     threads = [threading.Thread(target=session, args=(i,)) for i in range(sessions)]
     t0 = time.perf_counter()
     for t in threads:

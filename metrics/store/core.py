@@ -33,7 +33,7 @@ from metrics.catalog import Catalog, default_catalog
 from metrics.regions import Hierarchy, load_hierarchy
 from metrics.store import shards as sh
 from metrics.store.log import Event, FactLog, replay
-from metrics.store.reader import ShardReader, rollup_arrays
+from metrics.store.reader import ShardReader, rollup_arrays, rollup_cells
 from metrics.store.rollups import ROLLUP_COLUMNS, Layout
 from metrics.store.view import ReadMixin, Snapshot, StoreError, snapshots_from
 
@@ -288,6 +288,20 @@ class Store(ReadMixin):
         return StoreView(self, seq)
 
     # -- reading ----------------------------------------------------------------------------------
+    def rollup_cells(self, region_codes: list[str], element_codes: list[str],
+                     quarters: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """value_sum and weight_sum as (element × region × quarter) arrays, NaN where no row
+        (``reader.rollup_cells``: the pages' grid, without string columns)."""
+        for attempt in range(2):
+            try:
+                return rollup_cells(self._shard_root(), self._shards(), self.layout.shard_of, region_codes,
+                                    element_codes, quarters, self.layout.leaves)
+            except Exception:   # a file of a superseded manifest was removed under us: re-read once
+                if attempt:
+                    raise
+                self._manifest_cache = None
+        raise AssertionError("unreachable")
+
     def rollup_arrays(self, region_codes: list[str], element_codes: list[str],
                       period_from: str | None = None, period_to: str | None = None) -> dict[str, np.ndarray]:
         """Rollup rows as numpy columns (the pages' hot path: no DataFrame construction)."""

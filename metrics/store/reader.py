@@ -190,7 +190,8 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
     leaf = [c for c in region_codes if c in leaves]
     parts, keys = [], []
     region_rank = {c: i for i, c in enumerate(sorted(set(upper)))}
-    element_rank = {e: i for i, e in enumerate(sorted(set(element_codes)))}
+    element_order = sorted(set(element_codes))
+    element_rank = {e: i for i, e in enumerate(element_order)}
     period_rank = {p: i for i, p in enumerate(sorted(shards))}
     uncached = []
     for path in files_for(root, shards, shard_of, upper, period_from, period_to):
@@ -204,10 +205,7 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
         idx = np.concatenate([np.arange(a, b) for (a, b), _, _ in spans])
         ranks = np.concatenate([np.full(b - a, rank) for (a, b), rank, _ in spans])
         codes = np.repeat(np.array([c for _, _, c in spans], dtype=object), [b - a for (a, b), _, _ in spans])
-        lut = np.full(len(cached.element_names), -1)
-        for name, i in cached.element_index.items():
-            lut[i] = element_rank.get(name, -1)
-        e_rank = lut[cached.element_ids[idx]]
+        e_rank = _element_lut(cached.element_index, element_order, element_rank)[cached.element_ids[idx]]
         keep = e_rank >= 0
         idx, ranks, e_rank, codes = idx[keep], ranks[keep], e_rank[keep], codes[keep]
         if not len(idx):
@@ -228,3 +226,73 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
         if len(parts) == 1:
             return parts[0]                 # leaves only: sorted by the query
     return _sorted(parts, keys)
+
+
+def rollup_cells(root: Path, shards: ShardMap, shard_of: dict[str, str], region_codes: list[str],
+                 element_codes: list[str], quarters: list[str], leaves: frozenset[str] = frozenset()
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``rollup_arrays`` placed by index: ``value_sum`` and ``weight_sum`` as
+    (element × region × quarter) arrays, NaN where there is no row. No string column is copied and
+    nothing is sorted; where ``rollup_arrays`` would give a key twice, the later file wins, as there."""
+    shape = (len(element_codes), len(region_codes), len(quarters))
+    value, weight = np.full(shape, np.nan), np.full(shape, np.nan)
+    if not all(shape):
+        return value, weight
+    reader = ShardReader.get()
+    region_at = {c: i for i, c in enumerate(region_codes)}
+    element_at = {e: i for i, e in enumerate(element_codes)}
+    quarter_at = {q: j for j, q in enumerate(quarters)}
+    upper = [c for c in region_at if c not in leaves]
+    leaf = [c for c in region_at if c in leaves]
+    uncached = []
+    for path in files_for(root, shards, shard_of, upper, quarters[0], quarters[-1]):
+        cached = reader.upper(path)
+        if cached is None:
+            uncached.append(path)
+            continue
+        spans = [(cached.spans[c], region_at[c]) for c in upper if c in cached.spans]
+        j = quarter_at.get(cached.period)
+        if not spans or j is None:
+            continue
+        idx = np.concatenate([np.arange(a, b) for (a, b), _ in spans])
+        rows = np.concatenate([np.full(b - a, i) for (a, b), i in spans])
+        e = _element_lut(cached.element_index, element_codes, element_at)[cached.element_ids[idx]]
+        keep = e >= 0
+        idx, rows, e = idx[keep], rows[keep], e[keep]
+        value[e, rows, j] = cached.numbers["value_sum"][idx]
+        weight[e, rows, j] = cached.numbers["weight_sum"][idx]
+    # beyond the in-memory cache (upper rows), and leaves: by SQL
+    for table, regions, files in (("upper", upper, uncached),
+                                  ("rollup", leaf, files_for(root, shards, shard_of, leaf, quarters[0], quarters[-1]))):
+        if not files:
+            continue
+        raw = _columns(reader.query(
+            files, table, ", ".join(ROLLUP_COLUMNS),
+            "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
+            {"regions": regions, "elements": list(element_codes)}, "region_code, element_code, period"))
+        e = np.fromiter(map(element_at.__getitem__, raw["element_code"].tolist()), np.int64, len(raw["element_code"]))
+        r = np.fromiter(map(region_at.__getitem__, raw["region_code"].tolist()), np.int64, len(e))
+        q = np.fromiter((quarter_at.get(p, -1) for p in raw["period"].tolist()), np.int64, len(e))
+        keep = q >= 0
+        value[e[keep], r[keep], q[keep]] = raw["value_sum"][keep]
+        weight[e[keep], r[keep], q[keep]] = raw["weight_sum"][keep]
+    return value, weight
+
+
+_LUTS: dict[tuple[int, tuple[str, ...]], tuple[dict, np.ndarray]] = {}
+
+
+def _element_lut(names: dict[str, int], element_codes: list[str], element_at: dict[str, int]) -> np.ndarray:
+    """A shard's element ids → positions in ``element_codes`` (-1: not wanted); cached per shard
+    table (its ``names`` dict lives as long as the table is cached) and element list."""
+    key = (id(names), tuple(element_codes))
+    hit = _LUTS.get(key)
+    if hit is not None and hit[0] is names:
+        return hit[1]
+    lut = np.full(len(names), -1)
+    for name, i in names.items():
+        lut[i] = element_at.get(name, -1)
+    if len(_LUTS) > 1024:
+        _LUTS.clear()
+    _LUTS[key] = (names, lut)
+    return lut

@@ -263,3 +263,8 @@ class StoreView(ReadMixin):
         from metrics.store.reader import rollup_arrays
         return rollup_arrays(self._root, self._map, self.layout.shard_of, region_codes, element_codes,
                              period_from, period_to, self.layout.leaves)
+
+    def rollup_cells(self, region_codes, element_codes, quarters):
+        from metrics.store.reader import rollup_cells
+        return rollup_cells(self._root, self._map, self.layout.shard_of, region_codes, element_codes, quarters,
+                            self.layout.leaves)

@@ -1,0 +1,135 @@
+"""REFERENCE: a verbatim copy of metrics/values.py before the batch path (issue 9). Do not edit.
+
+Indicator values from the rollups: element matrix → indicator columns → per-key series.
+
+Reads only the precomputed rollups (``Store.rollup_arrays``): one query per call, however many
+indicators. Ratios are ratios of summed numerators and denominators at every level, computed as
+column arithmetic over numpy arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metrics import periods
+from metrics.catalog import Catalog, Indicator
+from metrics.store import Store
+
+
+def rollup_code(indicator: Indicator) -> list[str]:
+    """The rollup element codes an indicator reads."""
+    f = indicator.formula
+    if f["type"] == "coverage":
+        return [f"{f['element']}@{f['level']}"]
+    return indicator.elements()
+
+
+@dataclass
+class ElementMatrix:
+    """Element values for (region, quarter) keys: one row per key, one column per element."""
+    regions: list[str]
+    quarters: list[str]
+    columns: dict[str, int]
+    values: np.ndarray
+
+    def col(self, code: str) -> np.ndarray:
+        j = self.columns.get(code)
+        return self.values[:, j] if j is not None else np.full(len(self.regions), np.nan)
+
+
+def element_values(rows: dict[str, np.ndarray], catalog: Catalog) -> ElementMatrix:
+    """Rollup rows → element values (weighted means divided out, coverage as a %)."""
+    codes = rows["element_code"]
+    r_idx, r_uni = pd.factorize(rows["region_code"])
+    p_idx, p_uni = pd.factorize(rows["period"])
+    key_idx, key_uni = pd.factorize(r_idx.astype(np.int64) * max(len(p_uni), 1) + p_idx)
+    col_idx, col_uni = pd.factorize(codes)
+    columns = {c: j for j, c in enumerate(col_uni.tolist())}
+    weighted_codes = {e.code for e in catalog.elements.values() if e.aggregation == "weighted_mean"}
+    coverage = np.fromiter(("@" in c for c in columns), dtype=bool, count=len(columns))
+    weighted = coverage | np.fromiter((c in weighted_codes for c in columns), dtype=bool, count=len(columns))
+    value_sum = rows["value_sum"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(weighted[col_idx], value_sum / rows["weight_sum"].astype(float)
+                     * np.where(coverage[col_idx], 100.0, 1.0), value_sum)
+    matrix = np.full((len(key_uni), len(columns)), np.nan)
+    matrix[key_idx, col_idx] = v
+    n_p = max(len(p_uni), 1)
+    regions = np.asarray(r_uni, dtype=object)[key_uni // n_p].tolist()
+    quarters = np.asarray(p_uni, dtype=object)[key_uni % n_p].tolist()
+    return ElementMatrix(regions, quarters, columns, matrix)
+
+
+def compute_indicators(m: ElementMatrix, indicators: list[Indicator]) -> pd.DataFrame:
+    """Long frame: region_code, period, indicator, value (column arithmetic, no per-row Python)."""
+    n = len(m.regions)
+    if n == 0:
+        return pd.DataFrame(columns=["region_code", "period", "indicator", "value"])
+    prev_pos = None
+    codes, values = [], []
+    for ind in indicators:
+        f = ind.formula
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if f["type"] == "ratio":
+                den = m.col(f["denominator"])
+                v = m.col(f["numerator"]) / np.where(den != 0, den, np.nan) * f.get("scale", 100)
+            elif f["type"] == "yoy_growth":
+                if prev_pos is None:
+                    where = {k: i for i, k in enumerate(zip(m.regions, m.quarters))}
+                    prev_pos = np.fromiter((where.get((r, periods.shift(p, -4)), -1)
+                                            for r, p in zip(m.regions, m.quarters)), dtype=np.int64, count=n)
+                cur = m.col(f["element"])
+                prev = np.where(prev_pos >= 0, cur[prev_pos], np.nan)
+                v = (cur / np.where(prev != 0, prev, np.nan) - 1) * 100
+            else:  # value, coverage
+                v = m.col(rollup_code(ind)[0])
+        codes.append(ind.code)
+        values.append(v)
+    all_values = np.concatenate(values)
+    keep = np.isfinite(all_values)
+    regions = np.array(m.regions, dtype=object)
+    quarters = np.array(m.quarters, dtype=object)
+    return pd.DataFrame({
+        "region_code": np.tile(regions, len(codes))[keep],
+        "period": np.tile(quarters, len(codes))[keep],
+        "indicator": np.repeat(np.array(codes, dtype=object), n)[keep],
+        "value": all_values[keep],
+    })
+
+
+def series_by(values: pd.DataFrame, *keys: str) -> dict:
+    """{key tuple (or key): [(period, value), …] in period order} from a long frame."""
+    if values.empty:
+        return {}
+    key_codes = [pd.factorize(values[k])[0] for k in keys]
+    order = np.lexsort([values["period"].to_numpy(dtype=object)] + key_codes[::-1])
+    stacked = np.stack([c[order] for c in key_codes], axis=1)
+    cuts = np.flatnonzero((stacked[1:] != stacked[:-1]).any(axis=1)) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(order)]])
+    cols = [values[k].to_numpy(dtype=object)[order] for k in keys]
+    quarters = values["period"].to_numpy(dtype=object)[order].tolist()
+    vals = values["value"].to_numpy(dtype=float)[order].tolist()
+    out = {}
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        key = tuple(c[a] for c in cols) if len(cols) > 1 else cols[0][a]
+        out[key] = list(zip(quarters[a:b], vals[a:b]))
+    return out
+
+
+def indicator_values(store: Store, region_codes: list[str], indicator_codes: list[str] | None = None,
+                     period_from: str | None = None, period_to: str | None = None) -> pd.DataFrame:
+    """Indicator values for regions over a quarter range (long: region_code, period, indicator, value)."""
+    cat = store.catalog
+    indicators = [cat.indicators[c] for c in (indicator_codes or list(cat.indicators))]
+    codes = sorted({c for ind in indicators for c in rollup_code(ind)})
+    needs_lag = any(ind.kind == "yoy_growth" for ind in indicators)
+    first = periods.shift(period_from, -4) if (period_from and needs_lag) else period_from
+    rows = store.rollup_arrays(region_codes, codes, first, period_to)
+    values = compute_indicators(element_values(rows, cat), indicators)
+    if period_from:
+        values = values[values["period"] >= period_from]
+    return values.reset_index(drop=True)
