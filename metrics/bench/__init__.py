@@ -17,6 +17,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -93,8 +94,8 @@ def _time(fn: Callable[[], object], repeats: int, warm: bool = True) -> list[flo
     return out
 
 
-def _child(what: str, data_dir: Path, scale: str) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "metrics.bench.child", what, str(data_dir), scale],
+def _child(what: str, data_dir: Path, scale: str, *extra: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "metrics.bench.child", what, str(data_dir), scale, *extra],
                           cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     if proc.returncode != 0:
         raise BenchError(f"bench {what} process failed:\n{proc.stderr[-3000:]}")
@@ -151,7 +152,10 @@ def run(scale: str = "province", repeats: int = 20, seed: int = SEED, browser: b
 
     say("pages: " + json.dumps(pages))
     say("publishing one province's quarter in a separate process")
-    publish = _child("publish", data_dir, scale)
+    with tempfile.TemporaryDirectory(prefix="rrtt-bench-") as tmp:
+        upload = str(Path(tmp) / "bench-quarter.csv")
+        _child("prepare", data_dir, scale, upload)
+        publish = _child("publish", data_dir, scale, upload)
     say("publish: " + json.dumps(publish))
     say("serving 5 concurrent sessions in a separate process")
     serve = _child("serve", data_dir, scale)

@@ -1,7 +1,8 @@
-"""The bench's separate processes (``python -m metrics.bench.child publish|serve DATA_DIR SCALE``).
+"""The bench's separate processes (``python -m metrics.bench.child prepare|publish|serve DATA_DIR SCALE [CSV]``).
 
-publish: one province's quarter (~10⁶ rows at province and nation scale) — new values for the
-         newest quarter of one group — validated, published and rolled up into the full store.
+prepare: writes the upload: one province's quarter (~10⁶ rows at province and nation scale),
+         the newest quarter of one group revised.
+publish: that file validated, published and rolled up into the full store.
 serve:   the app's process serving 5 concurrent sessions: 5 threads making the pages' core
          calls on one shared Store; reports the process's RSS.
 Each prints one JSON line.
@@ -19,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from metrics.auth import User
+from metrics.bench.synth import _INTEGER_UNITS
 from metrics.process import settle
 
 
@@ -54,23 +56,68 @@ def _validate(data: bytes, rows: int, store) -> pd.DataFrame:
     return report.facts[["region_code", "element_code", "period", "value"]]
 
 
-def publish(data_dir: Path, scale: str) -> dict:
-    from metrics.catalog import default_catalog
-    from metrics.store import Store
+def _revised_quarter(store, cat, leaves: list[str], quarter: str) -> pd.DataFrame:
+    """The group's published leaf facts of ``quarter``, revised as a statistics office revises a
+    quarter: counts and amounts of each village up by the same 0–2 % (so a part never exceeds its
+    whole), rates unchanged. Plausible values: the validator's checks and warnings run on data like
+    an analyst's, not on random levels that would flag most rows as a large change."""
+    import numpy as np
 
+    from metrics.store.reader import ShardReader
+    files = [store.shard_dir / rel for rel in store.manifest()["shards"][quarter].values()]
+    raw = ShardReader.get().query(files, "facts", "region_code, element_code, value",
+                                  "region_code IN (SELECT unnest($r::VARCHAR[]))", {"r": leaves},
+                                  "region_code, element_code")
+    frame = pd.DataFrame({"region_code": raw["region_code"], "element_code": raw["element_code"],
+                          "period": quarter, "value": np.asarray(raw["value"], dtype=float)})
+    villages, inverse = np.unique(frame["region_code"].to_numpy(dtype=str), return_inverse=True)
+    factor = np.random.default_rng(4242).uniform(1.0, 1.02, len(villages))[inverse]
+    scaled = frame["element_code"].map({c: not e.percent and e.aggregation == "sum"
+                                        for c, e in cat.elements.items()}).fillna(False).to_numpy(dtype=bool)
+    integer = frame["element_code"].map({c: e.unit_zh in _INTEGER_UNITS
+                                         for c, e in cat.elements.items()}).fillna(False).to_numpy(dtype=bool)
+    value = frame["value"].to_numpy()
+    revised = np.where(scaled, value * factor, value)
+    frame["value"] = np.where(scaled & integer, np.floor(revised + 0.5), np.round(revised, 2))
+    return frame
+
+
+def _group_and_quarter(scale: str):
     from .data import quarters
-    from .synth import make_facts, make_hierarchy
-    cat = default_catalog()
+    from .synth import make_hierarchy
     hierarchy = make_hierarchy(scale)
     groups = hierarchy.children(hierarchy.root.code)
     # one province's quarter: the top itself at province scale, a province at nation scale
     group = hierarchy.root if hierarchy.root.level == "province" else groups[len(groups) // 2]
     leaves = [r.code for r in hierarchy.descendants(group.code) if not r.children] or [group.code]
-    quarter = quarters(scale)[-1]
-    table = make_facts(cat, hierarchy, [quarter], seed=4242, leaves=leaves, benchmarks=False)
-    rows = table.num_rows
-    data = table.to_pandas().to_csv(index=False).encode("utf-8")     # the file as uploaded
-    del table
+    return hierarchy, group, leaves, quarters(scale)[-1]
+
+
+def prepare(data_dir: Path, scale: str, out: Path) -> dict:
+    """Write the upload the publish measures (its own process: reading the store for it is not
+    part of the upload's time or memory)."""
+    from metrics.catalog import default_catalog
+    from metrics.store import Store
+    cat = default_catalog()
+    hierarchy, group, leaves, quarter = _group_and_quarter(scale)
+    frame = _revised_quarter(Store(data_dir, catalog=cat, hierarchy=hierarchy), cat, leaves, quarter)
+    frame.to_csv(out, index=False)
+    return {"rows": len(frame), "file": str(out)}
+
+
+def publish(data_dir: Path, scale: str, upload: Path | None = None) -> dict:
+    """Validate and publish ``upload`` (written by ``prepare``; made here when not given)."""
+    import tempfile
+
+    from metrics.catalog import default_catalog
+    from metrics.store import Store
+    cat = default_catalog()
+    hierarchy, group, leaves, quarter = _group_and_quarter(scale)
+    if upload is None:
+        upload = Path(tempfile.mkdtemp(prefix="rrtt-bench-")) / "bench-quarter.csv"
+        prepare(data_dir, scale, upload)
+    data = upload.read_bytes()                   # the file as uploaded
+    rows = data.count(b"\n") - 1
     rss_before = _rss_mib()
     t0 = time.perf_counter()
     store = Store(data_dir, catalog=cat, hierarchy=hierarchy)
@@ -119,7 +166,13 @@ def serve(data_dir: Path, scale: str, sessions: int = 5, rounds: int = 6) -> dic
 
 if __name__ == "__main__":
     what, data, scale = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-    result = publish(data, scale) if what == "publish" else serve(data, scale)
+    extra = Path(sys.argv[4]) if len(sys.argv) > 4 else None
+    if what == "prepare":
+        result = prepare(data, scale, extra)
+    elif what == "publish":
+        result = publish(data, scale, extra)
+    else:
+        result = serve(data, scale)
     print(json.dumps(result))
     from metrics.process import leave
     leave(0)   # the Delta binding may abort the teardown (metrics/process.py)
