@@ -358,7 +358,23 @@ CSS = """
 .rr-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px;margin-bottom:12px}
 .rr-card{border:1px solid #d0d3d9;border-radius:8px;padding:10px 12px;background:#fff;color:#111}
 .rr-final{font-size:0.8rem;color:#333;background:#f3f4f6;border-radius:4px;padding:1px 6px;display:inline-block}
+.rr-progress{white-space:nowrap}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p{color:#4a4f5a}
+svg.rr-chart{display:block;height:auto;max-width:100%}
+svg.rr-svg-narrow{display:none}
+@media (max-width:640px){svg.rr-svg-wide{display:none} svg.rr-svg-narrow{display:block}}
+.rr-rank{display:grid;grid-template-columns:minmax(4em,max-content) minmax(80px,1fr) max-content;gap:6px 10px;align-items:center;color:#111;font-size:0.9rem}
+.rr-rank-track{position:relative;height:20px}
+.rr-rank-head{height:1.4em}
+.rr-rank-bar{position:absolute;top:2px;height:16px;border-radius:3px}
+.rr-rank-target{position:absolute;top:-3px;bottom:-3px;border-left:2px dashed #D55E00}
+.rr-rank-label{position:absolute;bottom:2px;padding:0 4px;white-space:nowrap;font-size:0.8rem;color:#A04000}
+.rr-rank-value{white-space:nowrap;font-variant-numeric:tabular-nums}
+.rr-table-wrap{overflow-x:auto;margin-bottom:4px}
+.rr-table{border-collapse:collapse;width:100%;font-size:0.9rem;color:#111}
+.rr-table th{text-align:left;font-weight:600;background:#f3f4f6;border-bottom:1px solid #d0d3d9;padding:5px 8px;white-space:nowrap}
+.rr-table td{border-bottom:1px solid #e6e6e6;padding:5px 8px}
+.rr-table td.rr-num{text-align:right;font-variant-numeric:tabular-nums}
 </style>
 """
 

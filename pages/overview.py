@@ -54,7 +54,7 @@ def card(r) -> str:
     if facts:
         parts.append(f'<div class="rr-small">{html.escape(" · ".join(facts))}</div>')
     parts.append(common.progress_bar_html(a.value, a.expected, a.target, a.baseline, a.status))
-    progress = "" if a.progress is None else f' <span class="rr-small">{tr("progress", lg)} {i18n.percent(a.progress)}</span>'
+    progress = "" if a.progress is None else f' <span class="rr-small rr-progress">{tr("progress", lg)} {i18n.percent(a.progress)}</span>'
     parts.append(f"<div>{common.status_badge(a.status, lg)}{progress}</div>")
     reason = common.reason_text(a, lg, d)
     if reason:
@@ -66,7 +66,7 @@ def card(r) -> str:
 
 
 def st_cards(group) -> None:
-    st.markdown(f'<div class="rr-grid">{"".join(card(r) for r in group)}</div>', unsafe_allow_html=True)
+    st.html(f'<div class="rr-grid">{"".join(card(r) for r in group)}</div>')
 
 
 def lagging_indicators(rows) -> pd.DataFrame:
@@ -117,7 +117,7 @@ def st_body(rows, children, final: bool) -> None:
     if table.empty:
         st.success(tr("no_lagging", lg))
     else:
-        widgets.st_table(table, stem=f"lagging_{f.region}_{f.period}", lang=lg, hide_index=True, width="stretch")
+        widgets.st_table(table, stem=f"lagging_{f.region}_{f.period}", lang=lg, static=True)
     st.subheader(tr("most_lagging_reg", lg))
     if not children:
         st.info(tr("no_children", lg))
@@ -126,8 +126,7 @@ def st_body(rows, children, final: bool) -> None:
         if frame.empty:
             st.success(tr("no_lagging_regions", lg))
         else:
-            widgets.st_table(frame, stem=f"lagging_regions_{f.region}_{f.period}", lang=lg,
-                             hide_index=True, width="stretch")
+            widgets.st_table(frame, stem=f"lagging_regions_{f.region}_{f.period}", lang=lg, static=True)
 
     # -- 3. the cards, by pillar; indicators without a target folded at the end --------------------
     with_target = [r for r in shown if r.target is not None]
