@@ -6,6 +6,7 @@ projector); every figure's text comes from ``i18n``.
 
 from __future__ import annotations
 
+import base64
 import html
 from dataclasses import dataclass
 
@@ -279,7 +280,8 @@ def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     last_x, last_y = xy[-1]
     title = " · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}" for p, v in points if v is not None)
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img">'
             f"<title>{title}</title>"
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>'
             f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="3" fill="{colour}"/></svg>')
@@ -322,3 +324,16 @@ def ranking_html(rows: list[dict], target_value: float | None, unit: str, decima
             f'width:{max(width, 0.5):.1f}%;background:{i18n.status_colour(r["status"])}"></div>{tick}</div>'
             f'<div class="rr-rank-value">{html.escape(text)}</div>')
     return f'<div class="rr-rank">{"".join(cells)}</div>'
+
+
+def sparkline_img(points: list[tuple[str, float]], colour: str, decimals: int = 1, lang: str = "zh") -> str:
+    """The sparkline as an <img> of its SVG (st.html keeps images, not inline SVG); the values
+    read as its alt text and tooltip."""
+    svg = sparkline_svg(points, colour, decimals=decimals, lang=lang)
+    if not svg:
+        return ""
+    title = html.escape(" · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}"
+                                   for p, v in points if v is not None))
+    data = base64.b64encode(svg.encode()).decode()
+    return (f'<img class="rr-spark" width="140" height="34" alt="{title}" title="{title}" '
+            f'src="data:image/svg+xml;base64,{data}">')

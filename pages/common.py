@@ -373,7 +373,9 @@ svg.rr-svg-narrow{display:none}
 .rr-table-wrap{overflow-x:auto;margin-bottom:4px}
 .rr-table{border-collapse:collapse;width:100%;font-size:0.9rem;color:#111}
 .rr-table th{text-align:left;font-weight:600;background:#f3f4f6;border-bottom:1px solid #d0d3d9;padding:5px 8px;white-space:nowrap}
-.rr-table td{border-bottom:1px solid #e6e6e6;padding:5px 8px}
+.rr-table td{border-bottom:1px solid #e6e6e6;padding:5px 8px;white-space:nowrap}
+.rr-table td:first-child{white-space:normal;min-width:7em;max-width:18em}
+.rr-spark{display:block}
 .rr-table td.rr-num{text-align:right;font-variant-numeric:tabular-nums}
 </style>
 """

@@ -59,7 +59,7 @@ def card(r) -> str:
     reason = common.reason_text(a, lg, d)
     if reason:
         parts.append(f'<div class="rr-reason">{html.escape(reason)}</div>')
-    parts.append(charts.sparkline_svg(r.sparkline(), i18n.status_colour(a.status), decimals=d, lang=lg))
+    parts.append(charts.sparkline_img(r.sparkline(), i18n.status_colour(a.status), decimals=d, lang=lg))
     parts.append(f'<div class="rr-small">{tr("vs_prev_q", lg)} {html.escape(i18n.with_unit(r.change_quarter, d, unit, lg, signed=True))}'
                  f' · {tr("vs_last_year", lg)} {html.escape(i18n.with_unit(r.change_year, d, unit, lg, signed=True))}</div>')
     return f'<div class="rr-card">{"".join(parts)}</div>'

@@ -66,8 +66,11 @@ def st_chart(fig: go.Figure, *, key: str, lang: str, trace: dict | None = None, 
 def st_static_chart(markup: str, build: Callable[[], go.Figure], *, key: str, lang: str,
                     trace: dict | None = None) -> None:
     """Draw a chart made as HTML/SVG in Python, with the export menu of its plotly figure
-    (``build`` is called only when an export format is clicked)."""
-    st.html(markup)
+    (``build`` is called only when an export format is clicked).
+
+    Through st.markdown, not st.html: st.html's sanitiser keeps HTML only and drops the SVG.
+    """
+    st.markdown(f'<div class="rr-static-chart">{markup}</div>', unsafe_allow_html=True)
     st_chart_export(build, key=key, lang=lang, trace=trace)
 
 
