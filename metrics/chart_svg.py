@@ -93,8 +93,8 @@ def _svg(path: charts.TargetPath, size: dict) -> str:
             legend.append(_marker(t.marker, sx + 10, ly - fs / 3, t.colour, t.name))
         legend.append(f'<text x="{sx + 26:.1f}" y="{ly:.1f}">{escape(t.name)}</text>')
         lx += w
-    top = ly + fs + 14
-    left = 14 + fs + 6 + max(text_width(s, fs) for s in tick_text)   # unit title, tick labels
+    top = ly + fs + 14 + (fs + 6 if unit else 0)   # legend, then the unit above the value labels
+    left = 14 + max([text_width(s, fs) for s in tick_text] + [text_width(unit, fs) - 8])
     right, bottom = 16, fs + 16
     pw, ph = W - left - right, H - top - bottom
     lo, hi = ticks[0], ticks[-1]
@@ -108,10 +108,8 @@ def _svg(path: charts.TargetPath, size: dict) -> str:
         y = Y(v)
         out.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{W - right:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         out.append(f'<text x="{left - 6:.1f}" y="{y + fs / 3:.1f}" text-anchor="end">{escape(s)}</text>')
-    if unit:
-        cy = top + ph / 2
-        out.append(f'<text x="{fs:.1f}" y="{cy:.1f}" text-anchor="middle" '
-                   f'transform="rotate(-90 {fs:.1f} {cy:.1f})">{escape(unit)}</text>')
+    if unit:   # upright, above the value labels (a rotated CJK unit reads sideways)
+        out.append(f'<text x="{left - 6:.1f}" y="{top - fs:.1f}" text-anchor="end">{escape(unit)}</text>')
     base_y = top + ph
     out.append(f'<line x1="{left:.1f}" y1="{base_y:.1f}" x2="{W - right:.1f}" y2="{base_y:.1f}" stroke="{AXIS}"/>')
     for q, label in charts.quarter_ticks(path.quarters, lang, size["ticks"]):
@@ -141,7 +139,7 @@ def _svg(path: charts.TargetPath, size: dict) -> str:
     title = escape(path.title)
     return (f'<svg class="rr-chart {size["css"]}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" '
             f'width="100%" role="img" aria-label="{title}" font-family="{charts.FONT}" font-size="{fs}" '
-            f'fill="{charts.TEXT}"><title>{title}</title>{"".join(legend)}{"".join(out)}</svg>')
+            f'fill="{charts.TEXT}"><title>{title}</title>{"".join(out)}{"".join(legend)}</svg>')
 
 
 def target_path_svg(path: charts.TargetPath) -> str:
