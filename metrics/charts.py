@@ -268,8 +268,9 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
 
 
 def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140, height: int = 34,
-                  decimals: int = 1, lang: str = "zh") -> str:
-    """A tiny inline SVG line (cards show dozens of them; an SVG costs the browser nothing)."""
+                  decimals: int = 1, lang: str = "zh", title: bool = True) -> str:
+    """A tiny inline SVG line (cards show dozens of them; an SVG costs the browser nothing).
+    ``title``: the values as its tooltip (an <img> of it carries them in alt/title instead)."""
     values = [v for _, v in points if v is not None]
     if len(values) < 2:
         return ""
@@ -279,12 +280,15 @@ def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140
     xy = [(3 + i * step, height - 3 - (v - lo) / span * (height - 6)) for i, v in enumerate(values)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     last_x, last_y = xy[-1]
-    title = " · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}" for p, v in points if v is not None)
+    tip = f"<title>{html.escape(_sparkline_title(points, decimals, lang))}</title>" if title else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img">'
-            f"<title>{title}</title>"
+            f'viewBox="0 0 {width} {height}" role="img">{tip}'
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>'
             f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="3" fill="{colour}"/></svg>')
+
+
+def _sparkline_title(points: list[tuple[str, float]], decimals: int, lang: str) -> str:
+    return " · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}" for p, v in points if v is not None)
 
 
 def ranking_html(rows: list[dict], target_value: float | None, unit: str, decimals: int,
@@ -329,11 +333,10 @@ def ranking_html(rows: list[dict], target_value: float | None, unit: str, decima
 def sparkline_img(points: list[tuple[str, float]], colour: str, decimals: int = 1, lang: str = "zh") -> str:
     """The sparkline as an <img> of its SVG (st.html keeps images, not inline SVG); the values
     read as its alt text and tooltip."""
-    svg = sparkline_svg(points, colour, decimals=decimals, lang=lang)
+    svg = sparkline_svg(points, colour, decimals=decimals, lang=lang, title=False)
     if not svg:
         return ""
-    title = html.escape(" · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}"
-                                   for p, v in points if v is not None))
+    title = html.escape(_sparkline_title(points, decimals, lang))
     data = base64.b64encode(svg.encode()).decode()
     return (f'<img class="rr-spark" width="140" height="34" alt="{title}" title="{title}" '
             f'src="data:image/svg+xml;base64,{data}">')

@@ -382,5 +382,5 @@ svg.rr-svg-narrow{display:none}
 
 
 def st_css() -> None:
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.html(CSS)   # style only: Streamlit puts it in the event container, no element in the page
 

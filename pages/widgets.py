@@ -108,10 +108,10 @@ def st_table(frame: pd.DataFrame, *, stem: str, lang: str, regions: list[str] | 
     else:
         dataframe_kwargs.setdefault("hide_index", True)
         st.dataframe(frame, **dataframe_kwargs)
-    data = export_frame(frame, lang, regions, region_col)
+    data = lambda: export_frame(frame, lang, regions, region_col)  # noqa: E731  (built on click)
     name = charts.file_name(stem, "x").removesuffix(".x")
     c1, c2 = st.columns(2)
-    c1.download_button(tr("download_xlsx", lang), lambda: tables.to_xlsx(data, sheet=stem), file_name=f"{name}.xlsx",
+    c1.download_button(tr("download_xlsx", lang), lambda: tables.to_xlsx(data(), sheet=stem), file_name=f"{name}.xlsx",
                        mime=tables.XLSX_MIME, key=f"xlsx_{stem}", on_click="ignore", icon=":material/table_view:")
-    c2.download_button(tr("download_csv", lang), lambda: tables.to_csv(data), file_name=f"{name}.csv",
+    c2.download_button(tr("download_csv", lang), lambda: tables.to_csv(data()), file_name=f"{name}.csv",
                        mime=tables.CSV_MIME, key=f"csv_{stem}", on_click="ignore", icon=":material/csv:")
