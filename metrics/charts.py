@@ -338,5 +338,5 @@ def sparkline_img(points: list[tuple[str, float]], colour: str, decimals: int = 
         return ""
     title = html.escape(_sparkline_title(points, decimals, lang))
     data = base64.b64encode(svg.encode()).decode()
-    return (f'<img class="rr-spark" width="140" height="34" alt="{title}" title="{title}" '
+    return (f'<img class="rr-spark" width="140" height="34" loading="lazy" alt="{title}" title="{title}" '
             f'src="data:image/svg+xml;base64,{data}">')

@@ -376,6 +376,12 @@ svg.rr-svg-narrow{display:none}
 .rr-table td{border-bottom:1px solid #e6e6e6;padding:5px 8px;white-space:nowrap}
 .rr-table td:first-child{white-space:normal;min-width:7em;max-width:18em}
 .rr-spark{display:block}
+.rr-grid>.rr-card{content-visibility:auto;contain-intrinsic-size:auto 250px}
+.rr-figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px 20px;margin:4px 0 8px}
+.rr-figure-label{font-size:0.875rem;color:#31333f}
+.rr-figure-value{font-size:2.1rem;line-height:1.25;color:#111;white-space:nowrap}
+.rr-figure-delta{font-size:0.85rem;color:#4a4a4a}
+.rr-help{cursor:help;color:#4a4a4a}
 .rr-table td.rr-num{text-align:right;font-variant-numeric:tabular-nums}
 </style>
 """

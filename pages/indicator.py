@@ -70,22 +70,22 @@ if common.ready(f):
     v = lambda x: i18n.with_unit(x, d, unit, lg)  # noqa: E731
     if a.final and t is not None:
         # after the target year: the judged value at the target year, the latest value beside it
-        m = st.columns(4)
-        m[0].metric(tr("judged_at", lg, year=t.target_period[:4]), v(a.value))
-        m[1].metric(tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg), v(common.latest_value(row)))
-        m[2].metric(tr("target", lg) + i18n.paren(i18n.year_label(t.target_period[:4], lg), lg), v(a.target))
-        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
+        figures = [(tr("judged_at", lg, year=t.target_period[:4]), v(a.value), None, None),
+                   (tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg),
+                    v(common.latest_value(row)), None, None),
+                   (tr("target", lg) + i18n.paren(i18n.year_label(t.target_period[:4], lg), lg), v(a.target), None, None),
+                   (tr("progress", lg), i18n.percent(a.progress), None, tr("progress_help", lg))]
     else:
         value = a.value if a.value is not None else row.current
-        m = st.columns(5)
-        m[0].metric(tr("value", lg) + (i18n.paren(basis, lg) if basis else ""), v(value),
+        figures = [(tr("value", lg) + (i18n.paren(basis, lg) if basis else ""), v(value),
                     None if row.change_quarter is None else
-                    f"{i18n.with_unit(row.change_quarter, d, unit, lg, signed=True)} {tr('vs_prev_q', lg)}")
-        m[1].metric(tr("target", lg) + (i18n.paren(i18n.year_label(t.target_period[:4], lg), lg) if t else ""),
-                    v(a.target))
-        m[2].metric(tr("expected", lg), v(a.expected))
-        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
-        m[4].metric(tr("projection", lg), v(a.projection))
+                    f"{i18n.with_unit(row.change_quarter, d, unit, lg, signed=True)} {tr('vs_prev_q', lg)}", None),
+                   (tr("target", lg) + (i18n.paren(i18n.year_label(t.target_period[:4], lg), lg) if t else ""),
+                    v(a.target), None, None),
+                   (tr("expected", lg), v(a.expected), None, None),
+                   (tr("progress", lg), i18n.percent(a.progress), None, tr("progress_help", lg)),
+                   (tr("projection", lg), v(a.projection), None, None)]
+    st.html(widgets.figures_html(figures))   # one block, not five st.metric elements
     notes = []
     if t is None:
         notes.append(tr("no_target_here", lg))

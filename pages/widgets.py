@@ -74,6 +74,19 @@ def st_static_chart(markup: str, build: Callable[[], go.Figure], *, key: str, la
     st_chart_export(build, key=key, lang=lang, trace=trace)
 
 
+def figures_html(figures: list[tuple[str, str, str | None, str | None]]) -> str:
+    """Headline figures side by side, as st.metric shows them but in one HTML block:
+    (label, value, delta line or None, help text or None) each."""
+    cells = []
+    for label, value, delta, help_text in figures:
+        tip = "" if not help_text else \
+            f' <span class="rr-help" title="{html.escape(help_text)}" aria-label="{html.escape(help_text)}">ⓘ</span>'
+        cells.append(f'<div class="rr-figure"><div class="rr-figure-label">{html.escape(label)}{tip}</div>'
+                     f'<div class="rr-figure-value">{html.escape(value)}</div>'
+                     + (f'<div class="rr-figure-delta">{html.escape(delta)}</div>' if delta else "") + "</div>")
+    return f'<div class="rr-figures">{"".join(cells)}</div>'
+
+
 def table_html(frame: pd.DataFrame) -> str:
     """A table only to be read, as plain HTML (numbers right-aligned, text escaped)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
