@@ -376,6 +376,7 @@ svg.rr-svg-narrow{display:none}
 .rr-table td{border-bottom:1px solid #e6e6e6;padding:5px 8px;white-space:nowrap}
 .rr-table td:first-child{white-space:normal;min-width:7em;max-width:18em}
 .rr-spark{display:block}
+h3.rr-pillar{font-size:1.5rem;font-weight:600;line-height:1.2;color:#1f2329;margin:1.5rem 0 0.75rem;padding:0}
 .rr-grid>.rr-card{content-visibility:auto;contain-intrinsic-size:auto 250px}
 .rr-figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px 20px;margin:4px 0 8px}
 .rr-figure-label{font-size:0.875rem;color:#31333f}

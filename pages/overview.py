@@ -65,8 +65,8 @@ def card(r) -> str:
     return f'<div class="rr-card">{"".join(parts)}</div>'
 
 
-def st_cards(group) -> None:
-    st.html(f'<div class="rr-grid">{"".join(card(r) for r in group)}</div>')
+def cards_html(group) -> str:
+    return f'<div class="rr-grid">{"".join(card(r) for r in group)}</div>'
 
 
 def lagging_indicators(rows) -> pd.DataFrame:
@@ -131,15 +131,19 @@ def st_body(rows, children, final: bool) -> None:
     # -- 3. the cards, by pillar; indicators without a target folded at the end --------------------
     with_target = [r for r in shown if r.target is not None]
     without = [r for r in shown if r.target is None]
+    # every pillar's heading and cards in ONE html block: one element, not a heading and a grid each
+    blocks = []
     for pillar in PILLAR_ORDER:
         group = sorted((r for r in with_target if r.indicator.pillar == pillar), key=lambda r: -severity(r))
         if group:
-            st.subheader(f"{i18n.pillar_name(pillar, lg)} · {tr('n_indicators', lg, n=len(group))}")
-            st_cards(group)
+            title = f"{i18n.pillar_name(pillar, lg)} · {tr('n_indicators', lg, n=len(group))}"
+            blocks.append(f'<h3 class="rr-pillar">{html.escape(title)}</h3>{cards_html(group)}')
+    if blocks:
+        st.html("".join(blocks))
     if without:
         with st.expander(tr("no_target_section", lg, n=len(without)), expanded=False):
-            st_cards(sorted(without, key=lambda r: PILLAR_ORDER.index(r.indicator.pillar)
-                            if r.indicator.pillar in PILLAR_ORDER else len(PILLAR_ORDER)))
+            st.html(cards_html(sorted(without, key=lambda r: PILLAR_ORDER.index(r.indicator.pillar)
+                            if r.indicator.pillar in PILLAR_ORDER else len(PILLAR_ORDER))))
 
 
 if common.ready(f):
