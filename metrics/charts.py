@@ -6,6 +6,10 @@ projector); every figure's text comes from ``i18n``.
 
 from __future__ import annotations
 
+import base64
+import html
+from dataclasses import dataclass
+
 import plotly.graph_objects as go
 
 from metrics import i18n, periods, progress
@@ -46,87 +50,138 @@ def _quarters(first: str, last: str) -> list[str]:
     return periods.period_range(first, last)
 
 
-def quarter_axis(fig: go.Figure, quarters: list[str], lang: str) -> None:
-    """A category axis of quarters in the UI's language, with at most MAX_TICKS labels.
+def quarter_ticks(quarters: list[str], lang: str, max_ticks: int = MAX_TICKS) -> list[tuple[str, str]]:
+    """The labelled quarters of an axis: (quarter, label), at most ``max_ticks`` of them.
 
-    Up to MAX_TICKS quarters each get a label (2023年三季度 / 2023 Q3); a longer span is
+    Up to ``max_ticks`` quarters each get a label (2023年三季度 / 2023 Q3); a longer span is
     labelled by year at its first quarter (2023年 / 2023), every n-th year, so labels never
     overlap even on a phone.
     """
-    labels = [i18n.period_label(q, lang) for q in quarters]
-    if len(quarters) <= MAX_TICKS:
-        vals, text = labels, labels
-    else:
-        q1 = [q for q in quarters if q.endswith("Q1")] or quarters[:1]
-        step = -(-len(q1) // MAX_TICKS)
-        picked = q1[::step]
-        vals = [i18n.period_label(q, lang) for q in picked]
-        text = [i18n.year_label(q[:4], lang) for q in picked]
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels,
-                     tickmode="array", tickvals=vals, ticktext=text, tickangle=0)
+    if len(quarters) <= max_ticks:
+        return [(q, i18n.period_label(q, lang)) for q in quarters]
+    q1 = [q for q in quarters if q.endswith("Q1")] or quarters[:1]
+    step = -(-len(q1) // max_ticks)
+    return [(q, i18n.year_label(q[:4], lang)) for q in q1[::step]]
+
+
+def quarter_axis(fig: go.Figure, quarters: list[str], lang: str) -> None:
+    """A category axis of quarters in the UI's language, labelled by ``quarter_ticks``."""
+    ticks = quarter_ticks(quarters, lang)
+    fig.update_xaxes(type="category", categoryorder="array",
+                     categoryarray=[i18n.period_label(q, lang) for q in quarters],
+                     tickmode="array", tickvals=[i18n.period_label(q, lang) for q, _ in ticks],
+                     ticktext=[text for _, text in ticks], tickangle=0)
 
 
 def _x(periods_: list[str], lang: str) -> list[str]:
     return [i18n.period_label(p, lang) for p in periods_]
 
 
-def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> go.Figure:
+@dataclass
+class Trace:
+    """One series of the target-path chart, whatever draws it (plotly or ``chart_svg``)."""
+    key: str                                  # actual | expected | milestone | benchmark | projection | expected_now
+    name: str
+    points: list[tuple[str, float | None]]    # (quarter, value in the indicator's basis)
+    colour: str
+    dash: str | None = None                   # None (solid) | "dot" | "dash"
+    width: float = 2.0
+    line: bool = True
+    marker: str | None = "circle"             # None | "circle" | "circle-open" | "diamond"
+    labels: list[str] | None = None           # text beside each marker (milestone increments)
+
+
+@dataclass
+class TargetPath:
+    """What the target-path chart shows: its series, the quarter axis and the target line."""
+    title: str
+    traces: list[Trace]
+    quarters: list[str]                       # every quarter on the axis, first shown to last
+    unit: str
+    decimals: int
+    target: float | None = None               # the horizontal target line
+    target_label: str = ""
+    lang: str = "zh"
+
+
+def target_path(status, base: str, lang: str = "zh", benchmark=None) -> TargetPath:
     """Actual vs target path: baseline, expected path, milestones, target line, projection."""
     ind, target, a = status.indicator, status.target, status.assessment
     d = ind.decimals
-    fig = go.Figure()
-    series = [(p, v) for p, v in status.series if p <= status.period]   # already in the indicator's basis
     unit = i18n.unit(ind, lang)
-    shown: list[str] = [p for p, _ in series]
-    value_hover = f"%{{x}}: %{{y:,.{d}f}} {unit}<extra>%{{fullData.name}}</extra>"
-
-    def add(xs: list[str], ys: list, **kwargs) -> None:
-        shown.extend(xs)
-        fig.add_trace(go.Scatter(x=_x(xs, lang), y=ys, hovertemplate=value_hover, **kwargs))
-
-    add([p for p, _ in series], [v for _, v in series], mode="lines+markers",
-        name=i18n.tr("actual", lang), line={"color": ACTUAL, "width": 3})
+    series = [(p, v) for p, v in status.series if p <= status.period]   # already in the indicator's basis
+    traces = [Trace("actual", i18n.tr("actual", lang), series, ACTUAL, width=3)]
+    expected = i18n.tr("expected_path", lang)
+    target_line = None
     if target is not None:
         T = target.target_period
         if target.kind == "milestones":
             xs = _quarters(f"{min(target.milestones)}Q1", T)
-            add(xs, progress.milestone_path(target, status.measured or status.series, xs), mode="lines",
-                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
+            ys = progress.milestone_path(target, status.measured or status.series, xs)
+            traces.append(Trace("expected", expected, list(zip(xs, ys)), EXPECTED, dash="dot", marker=None))
             cum, marks = 0.0, []
             for year in sorted(target.milestones):
                 cum += target.milestones[year]
                 marks.append((f"{year}Q4", cum, target.milestones[year]))
-            add([m[0] for m in marks], [m[1] for m in marks], mode="markers+text",
-                name=i18n.tr("milestone", lang), marker={"symbol": "diamond", "size": 12, "color": TARGET},
-                text=[f"+{i18n.number(m[2], d)}" for m in marks], textposition="top left",
-                textfont={"color": TARGET_TEXT})
+            traces.append(Trace("milestone", i18n.tr("milestone", lang), [(m[0], m[1]) for m in marks], TARGET,
+                                line=False, marker="diamond", labels=[f"+{i18n.number(m[2], d)}" for m in marks]))
         elif target.kind == "schedule":
             xs = _quarters(base, T)
-            add(xs, [progress.expected_schedule(target.schedule, base, q) for q in xs], mode="lines",
-                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
-            add(list(target.schedule), list(target.schedule.values()), mode="markers",
-                name=i18n.tr("milestone", lang), marker={"symbol": "diamond", "size": 12, "color": TARGET})
+            traces.append(Trace("expected", expected,
+                                [(q, progress.expected_schedule(target.schedule, base, q)) for q in xs],
+                                EXPECTED, dash="dot", marker=None))
+            traces.append(Trace("milestone", i18n.tr("milestone", lang), list(target.schedule.items()), TARGET,
+                                line=False, marker="diamond"))
         elif target.kind == "relative" and benchmark:
-            bench = [(p, v) for p, v in benchmark if p <= status.period]
-            add([p for p, _ in bench], [v for _, v in bench], mode="lines",
-                name=i18n.tr("benchmark", lang), line={"color": TARGET, "dash": "dash"})
+            traces.append(Trace("benchmark", i18n.tr("benchmark", lang),
+                                [(p, v) for p, v in benchmark if p <= status.period], TARGET, dash="dash", marker=None))
         elif a.baseline is not None and a.target is not None:
             start = a.base_period or target.baseline_period or base   # the base actually used
-            add([start, T], [a.baseline, a.target], mode="lines+markers",
-                name=i18n.tr("expected_path", lang), line={"color": EXPECTED, "dash": "dot"})
+            traces.append(Trace("expected", expected, [(start, a.baseline), (T, a.target)], EXPECTED, dash="dot"))
         if a.target is not None and target.kind != "relative":
-            fig.add_hline(y=a.target, line={"color": TARGET, "width": 1.5, "dash": "dash"},
-                          annotation_text=f"{i18n.tr('target_line', lang)} {i18n.with_unit(a.target, d, unit, lang)}",
-                          annotation_position="top left", annotation_font={"color": TARGET_TEXT})
+            target_line = a.target
+        if a.expected is not None and status.period and not a.final:
+            traces.append(Trace("expected_now", f"{i18n.tr('expected', lang)} {i18n.period_label(status.period, lang)}",
+                                [(status.period, a.expected)], EXPECTED, line=False, marker="circle-open"))
         if a.projection is not None and series:
             last_p, last_v = series[-1]
-            add([last_p, T], [last_v, a.projection], mode="lines+markers",
-                name=i18n.tr("projection_line", lang), line={"color": ACTUAL, "dash": "dash", "width": 1.5},
-                marker={"symbol": "circle-open"})
+            traces.append(Trace("projection", i18n.tr("projection_line", lang), [(last_p, last_v), (T, a.projection)],
+                                ACTUAL, dash="dash", width=1.5, marker="circle-open"))
+    shown = [p for tr_ in traces for p, _ in tr_.points]
+    quarters = periods.period_range(min(shown), max(shown)) if shown else []
+    label = "" if target_line is None else \
+        f"{i18n.tr('target_line', lang)} {i18n.with_unit(target_line, d, unit, lang)}"
+    return TargetPath(i18n.name(ind, lang), traces, quarters, unit, d, target_line, label, lang)
+
+
+_PLOTLY_MARKER = {"circle": "circle", "circle-open": "circle-open", "diamond": "diamond"}
+
+
+def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> go.Figure:
+    """The target path as a plotly figure (the interactive chart and the exports)."""
+    path = target_path(status, base, lang, benchmark)
+    fig = go.Figure()
+    hover = f"%{{x}}: %{{y:,.{path.decimals}f}} {path.unit}<extra>%{{fullData.name}}</extra>"
+    for t in path.traces:
+        mode = "+".join(m for m, on in (("lines", t.line), ("markers", t.marker), ("text", t.labels)) if on)
+        kwargs: dict = {}
+        if t.line:
+            kwargs["line"] = {"color": t.colour, "width": t.width, **({"dash": t.dash} if t.dash else {})}
+        if t.marker:
+            kwargs["marker"] = {"symbol": _PLOTLY_MARKER[t.marker], "color": t.colour,
+                                **({"size": 12} if t.marker == "diamond" else {})}
+        if t.labels:
+            kwargs.update(text=t.labels, textposition="top left", textfont={"color": TARGET_TEXT})
+        fig.add_trace(go.Scatter(x=_x([p for p, _ in t.points], lang), y=[v for _, v in t.points], mode=mode,
+                                 name=t.name, hovertemplate=hover, **kwargs))
+    if path.target is not None:
+        fig.add_hline(y=path.target, line={"color": TARGET, "width": 1.5, "dash": "dash"},
+                      annotation_text=path.target_label, annotation_position="top left",
+                      annotation_font={"color": TARGET_TEXT})
     # every quarter on the axis, evenly spaced, from the first shown to the target period
-    if shown:
-        quarter_axis(fig, periods.period_range(min(shown), max(shown)), lang)
-    fig.update_layout(yaxis_title=unit)
+    if path.quarters:
+        quarter_axis(fig, path.quarters, lang)
+    fig.update_layout(yaxis_title=path.unit)
     return apply_theme(fig)
 
 
@@ -213,8 +268,9 @@ def heatmap_figure(regions: list[str], indicators: list[str], statuses: list[lis
 
 
 def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140, height: int = 34,
-                  decimals: int = 1, lang: str = "zh") -> str:
-    """A tiny inline SVG line (cards show dozens of them; an SVG costs the browser nothing)."""
+                  decimals: int = 1, lang: str = "zh", title: bool = True) -> str:
+    """A tiny inline SVG line (cards show dozens of them; an SVG costs the browser nothing).
+    ``title``: the values as its tooltip (an <img> of it carries them in alt/title instead)."""
     values = [v for _, v in points if v is not None]
     if len(values) < 2:
         return ""
@@ -224,8 +280,63 @@ def sparkline_svg(points: list[tuple[str, float]], colour: str, width: int = 140
     xy = [(3 + i * step, height - 3 - (v - lo) / span * (height - 6)) for i, v in enumerate(values)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
     last_x, last_y = xy[-1]
-    title = " · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}" for p, v in points if v is not None)
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-            f"<title>{title}</title>"
+    tip = f"<title>{html.escape(_sparkline_title(points, decimals, lang))}</title>" if title else ""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img">{tip}'
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>'
             f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="3" fill="{colour}"/></svg>')
+
+
+def _sparkline_title(points: list[tuple[str, float]], decimals: int, lang: str) -> str:
+    return " · ".join(f"{i18n.period_label(p, lang)} {i18n.number(v, decimals)}" for p, v in points if v is not None)
+
+
+def ranking_html(rows: list[dict], target_value: float | None, unit: str, decimals: int,
+                 lang: str = "zh", direction: str = "higher") -> str:
+    """The sub-region ranking as HTML bars (what the page shows; ``ranking_figure`` exports).
+
+    One row per sub-region with a value, best first: name, a bar coloured by status from zero
+    to the value, a dashed tick at the target, and the value with its status in words (colour
+    is never the only signal).
+    """
+    rows = [r for r in rows if r["value"] is not None]
+    rows.sort(key=lambda r: r["value"], reverse=(direction != "lower"))   # best first
+    if not rows:
+        return ""
+    values = [r["value"] for r in rows] + ([target_value] if target_value is not None else [])
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    span = (hi - lo) or 1.0
+    pos = lambda v: (v - lo) / span * 100  # noqa: E731
+    zero = pos(0.0)
+    tick = "" if target_value is None else f'<div class="rr-rank-target" style="left:{pos(target_value):.1f}%"></div>'
+    cells = []
+    if target_value is not None:
+        label = f"{i18n.tr('target_line', lang)} {i18n.with_unit(target_value, decimals, unit, lang)}"
+        at = pos(target_value)   # the label ends at the tick on the right half, starts there on the left
+        anchor = f"right:{100 - at:.1f}%" if at > 50 else f"left:{at:.1f}%"
+        cells.append(f'<div></div><div class="rr-rank-track rr-rank-head">{tick}'
+                     f'<span class="rr-rank-label" style="{anchor}">{html.escape(label)}</span>'
+                     f'</div><div></div>')
+    for r in rows:
+        v = r["value"]
+        left, width = min(pos(v), zero), abs(pos(v) - zero)
+        text = f"{i18n.with_unit(v, decimals, unit, lang)} {i18n.status_label(r['status'], lang)}"
+        tip = r.get("reason") or ""
+        cells.append(
+            f'<div class="rr-rank-name">{html.escape(r["name"])}</div>'
+            f'<div class="rr-rank-track" title="{html.escape(tip)}"><div class="rr-rank-bar" style="left:{left:.1f}%;'
+            f'width:{max(width, 0.5):.1f}%;background:{i18n.status_colour(r["status"])}"></div>{tick}</div>'
+            f'<div class="rr-rank-value">{html.escape(text)}</div>')
+    return f'<div class="rr-rank">{"".join(cells)}</div>'
+
+
+def sparkline_img(points: list[tuple[str, float]], colour: str, decimals: int = 1, lang: str = "zh") -> str:
+    """The sparkline as an <img> of its SVG (st.html keeps images, not inline SVG); the values
+    read as its alt text and tooltip."""
+    svg = sparkline_svg(points, colour, decimals=decimals, lang=lang, title=False)
+    if not svg:
+        return ""
+    title = html.escape(_sparkline_title(points, decimals, lang))
+    data = base64.b64encode(svg.encode()).decode()
+    return (f'<img class="rr-spark" width="140" height="34" loading="lazy" alt="{title}" title="{title}" '
+            f'src="data:image/svg+xml;base64,{data}">')

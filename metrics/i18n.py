@@ -136,6 +136,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "lagging_count": ("滞后指标数", "Lagging indicators"),
     "progress_help": ("进度 = 实际进展 ÷ 应有进展", "Progress = progress made ÷ progress expected by now"),
     "reason": ("原因", "Reason"),
+    "interactive_chart": ("交互式图表", "Interactive chart"),
+    "interactive_help": ("显示可悬停查看数值、可缩放的图表（加载较慢）。",
+                         "Show charts with hover values and zoom (slower to load)."),
 }
 
 LEVEL = {

@@ -7,6 +7,7 @@ the default is ``data/`` in the repository. Settings (``settings()``) come from
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from pathlib import Path
@@ -40,9 +41,20 @@ DEFAULTS: dict[str, object] = {
 def data_dir(override: str | os.PathLike | None = None) -> Path:
     """The live data directory: ``override``, else ``$RRTT_DATA_DIR``, else ``data/``."""
     if override:
-        return Path(override).resolve()
+        return _resolved(os.fspath(override))
     env = os.environ.get(DATA_DIR_ENV)
-    return Path(env).resolve() if env else SHIPPED_DATA_DIR
+    return _resolved(env) if env else SHIPPED_DATA_DIR
+
+
+def _resolved(path: str) -> Path:
+    """``Path(path).resolve()``, remembered: every page run asks several times, and each
+    resolve is an lstat per path component (a relative path is keyed by the working directory)."""
+    return _resolve_once(path, "" if os.path.isabs(path) else os.getcwd())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolve_once(path: str, cwd: str) -> Path:
+    return Path(cwd, path).resolve()
 
 
 def _coerce(raw: str, default: object) -> object:

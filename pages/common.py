@@ -379,11 +379,36 @@ CSS = """
 .rr-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:12px;margin-bottom:12px}
 .rr-card{border:1px solid #d0d3d9;border-radius:8px;padding:10px 12px;background:#fff;color:#111}
 .rr-final{font-size:0.8rem;color:#333;background:#f3f4f6;border-radius:4px;padding:1px 6px;display:inline-block}
+.rr-progress{white-space:nowrap}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p{color:#4a4f5a}
+svg.rr-chart{display:block;height:auto;max-width:100%}
+svg.rr-svg-narrow{display:none}
+@media (max-width:640px){svg.rr-svg-wide{display:none} svg.rr-svg-narrow{display:block}}
+.rr-rank{display:grid;grid-template-columns:minmax(4em,max-content) minmax(80px,1fr) max-content;gap:6px 10px;align-items:center;color:#111;font-size:0.9rem}
+.rr-rank-track{position:relative;height:20px}
+.rr-rank-head{height:1.4em}
+.rr-rank-bar{position:absolute;top:2px;height:16px;border-radius:3px}
+.rr-rank-target{position:absolute;top:-3px;bottom:-3px;border-left:2px dashed #D55E00}
+.rr-rank-label{position:absolute;bottom:2px;padding:0 4px;white-space:nowrap;font-size:0.8rem;color:#A04000}
+.rr-rank-value{white-space:nowrap;font-variant-numeric:tabular-nums}
+.rr-table-wrap{overflow-x:auto;margin-bottom:4px}
+.rr-table{border-collapse:collapse;width:100%;font-size:0.9rem;color:#111}
+.rr-table th{text-align:left;font-weight:600;background:#f3f4f6;border-bottom:1px solid #d0d3d9;padding:5px 8px;white-space:nowrap}
+.rr-table td{border-bottom:1px solid #e6e6e6;padding:5px 8px;white-space:nowrap}
+.rr-table td:first-child{white-space:normal;min-width:7em;max-width:18em}
+.rr-spark{display:block}
+h3.rr-pillar{font-size:1.5rem;font-weight:600;line-height:1.2;color:#1f2329;margin:1.5rem 0 0.75rem;padding:0}
+.rr-grid>.rr-card{content-visibility:auto;contain-intrinsic-size:auto 250px}
+.rr-figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px 20px;margin:4px 0 8px}
+.rr-figure-label{font-size:0.875rem;color:#31333f}
+.rr-figure-value{font-size:2.1rem;line-height:1.25;color:#111;white-space:nowrap}
+.rr-figure-delta{font-size:0.85rem;color:#4a4a4a}
+.rr-help{cursor:help;color:#4a4a4a}
+.rr-table td.rr-num{text-align:right;font-variant-numeric:tabular-nums}
 </style>
 """
 
 
 def st_css() -> None:
-    st.markdown(CSS, unsafe_allow_html=True)
+    st.html(CSS)   # style only: Streamlit puts it in the event container, no element in the page
 

@@ -5,7 +5,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from metrics import charts, i18n, query
+from metrics import chart_svg, charts, i18n, query
 from metrics.i18n import tr
 from pages import common, widgets
 
@@ -70,22 +70,22 @@ if common.ready(f):
     v = lambda x: i18n.with_unit(x, d, unit, lg)  # noqa: E731
     if a.final and t is not None:
         # after the target year: the judged value at the target year, the latest value beside it
-        m = st.columns(4)
-        m[0].metric(tr("judged_at", lg, year=t.target_period[:4]), v(a.value))
-        m[1].metric(tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg), v(common.latest_value(row)))
-        m[2].metric(tr("target", lg) + i18n.paren(i18n.year_label(t.target_period[:4], lg), lg), v(a.target))
-        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
+        figures = [(tr("judged_at", lg, year=t.target_period[:4]), v(a.value), None, None),
+                   (tr("latest_value", lg) + i18n.paren(i18n.period_label(f.period, lg), lg),
+                    v(common.latest_value(row)), None, None),
+                   (tr("target", lg) + i18n.paren(i18n.year_label(t.target_period[:4], lg), lg), v(a.target), None, None),
+                   (tr("progress", lg), i18n.percent(a.progress), None, tr("progress_help", lg))]
     else:
         value = a.value if a.value is not None else row.current
-        m = st.columns(5)
-        m[0].metric(tr("value", lg) + (i18n.paren(basis, lg) if basis else ""), v(value),
+        figures = [(tr("value", lg) + (i18n.paren(basis, lg) if basis else ""), v(value),
                     None if row.change_quarter is None else
-                    f"{i18n.with_unit(row.change_quarter, d, unit, lg, signed=True)} {tr('vs_prev_q', lg)}")
-        m[1].metric(tr("target", lg) + (i18n.paren(i18n.year_label(t.target_period[:4], lg), lg) if t else ""),
-                    v(a.target))
-        m[2].metric(tr("expected", lg), v(a.expected))
-        m[3].metric(tr("progress", lg), i18n.percent(a.progress), help=tr("progress_help", lg))
-        m[4].metric(tr("projection", lg), v(a.projection))
+                    f"{i18n.with_unit(row.change_quarter, d, unit, lg, signed=True)} {tr('vs_prev_q', lg)}", None),
+                   (tr("target", lg) + (i18n.paren(i18n.year_label(t.target_period[:4], lg), lg) if t else ""),
+                    v(a.target), None, None),
+                   (tr("expected", lg), v(a.expected), None, None),
+                   (tr("progress", lg), i18n.percent(a.progress), None, tr("progress_help", lg)),
+                   (tr("projection", lg), v(a.projection), None, None)]
+    st.html(widgets.figures_html(figures))   # one block, not five st.metric elements
     notes = []
     if t is None:
         notes.append(tr("no_target_here", lg))
@@ -100,9 +100,15 @@ if common.ready(f):
 
     trace = {"region": f.region, "period": f.period, "snapshot": f.version}
     bench = query.benchmark_series(s, f.region, t.benchmark) if t is not None and t.kind == "relative" else None
-    fig = charts.target_path_figure(row, f.plan.base, lg, benchmark=bench)
-    widgets.st_chart(fig, key="path_chart", lang=lg, trace=trace, width="stretch",
-                     config={"displaylogo": False, "displayModeBar": False}, theme=None)
+    # drawn as SVG in Python (nothing to load in the browser); the plotly figure on request
+    interactive = st.toggle(tr("interactive_chart", lg), key="interactive_chart", help=tr("interactive_help", lg))
+    plotly_kw = {"width": "stretch", "config": {"displaylogo": False, "displayModeBar": False}, "theme": None}
+    path_figure = lambda: charts.target_path_figure(row, f.plan.base, lg, benchmark=bench)  # noqa: E731
+    if interactive:
+        widgets.st_chart(path_figure(), key="path_chart", lang=lg, trace=trace, **plotly_kw)
+    else:
+        path = charts.target_path(row, f.plan.base, lg, benchmark=bench)
+        widgets.st_static_chart(chart_svg.target_path_svg(path), path_figure, key="path_chart", lang=lg, trace=trace)
 
     children = common.cached_assess_children(f.data_dir, f.version, f.region, f.period, f.plan.id, code)
     st.subheader(tr("ranking", lg))
@@ -117,9 +123,12 @@ if common.ready(f):
                        "progress": c.assessment.progress, "reason": common.reason_text(c.assessment, lg, d)}
                       for c in children]
         target_line = a.target if t is not None and t.kind != "milestones" else None
-        widgets.st_chart(charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction),
-                         key="ranking_chart", lang=lg, trace=trace, width="stretch",
-                         config={"displaylogo": False, "displayModeBar": False}, theme=None)
+        ranking_figure = lambda: charts.ranking_figure(child_rows, target_line, unit, d, lg, ind.direction)  # noqa: E731
+        if interactive:
+            widgets.st_chart(ranking_figure(), key="ranking_chart", lang=lg, trace=trace, **plotly_kw)
+        else:
+            widgets.st_static_chart(charts.ranking_html(child_rows, target_line, unit, d, lg, ind.direction),
+                                    ranking_figure, key="ranking_chart", lang=lg, trace=trace)
         st.subheader(tr("subregion_table", lg))
         table = pd.DataFrame([{
             tr("region_col", lg): r["name"],
@@ -130,7 +139,7 @@ if common.ready(f):
             tr("status", lg): i18n.status_label(r["status"], lg),
             **({tr("reason", lg): r["reason"]} if any(x["reason"] for x in child_rows) else {}),
         } for r in child_rows])
-        widgets.st_table(table, stem=f"{code}_{f.region}_{f.period}", lang=lg, hide_index=True, width="stretch")
+        widgets.st_table(table, stem=f"{code}_{f.region}_{f.period}", lang=lg, static=True)
 
     left, right = st.columns(2)
     with left:

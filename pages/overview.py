@@ -54,19 +54,19 @@ def card(r) -> str:
     if facts:
         parts.append(f'<div class="rr-small">{html.escape(" · ".join(facts))}</div>')
     parts.append(common.progress_bar_html(a.value, a.expected, a.target, a.baseline, a.status))
-    progress = "" if a.progress is None else f' <span class="rr-small">{tr("progress", lg)} {i18n.percent(a.progress)}</span>'
+    progress = "" if a.progress is None else f' <span class="rr-small rr-progress">{tr("progress", lg)} {i18n.percent(a.progress)}</span>'
     parts.append(f"<div>{common.status_badge(a.status, lg)}{progress}</div>")
     reason = common.reason_text(a, lg, d)
     if reason:
         parts.append(f'<div class="rr-reason">{html.escape(reason)}</div>')
-    parts.append(charts.sparkline_svg(r.sparkline(), i18n.status_colour(a.status), decimals=d, lang=lg))
+    parts.append(charts.sparkline_img(r.sparkline(), i18n.status_colour(a.status), decimals=d, lang=lg))
     parts.append(f'<div class="rr-small">{tr("vs_prev_q", lg)} {html.escape(i18n.with_unit(r.change_quarter, d, unit, lg, signed=True))}'
                  f' · {tr("vs_last_year", lg)} {html.escape(i18n.with_unit(r.change_year, d, unit, lg, signed=True))}</div>')
     return f'<div class="rr-card">{"".join(parts)}</div>'
 
 
-def st_cards(group) -> None:
-    st.markdown(f'<div class="rr-grid">{"".join(card(r) for r in group)}</div>', unsafe_allow_html=True)
+def cards_html(group) -> str:
+    return f'<div class="rr-grid">{"".join(card(r) for r in group)}</div>'
 
 
 def lagging_indicators(rows) -> pd.DataFrame:
@@ -117,7 +117,7 @@ def st_body(rows, children, final: bool) -> None:
     if table.empty:
         st.success(tr("no_lagging", lg))
     else:
-        widgets.st_table(table, stem=f"lagging_{f.region}_{f.period}", lang=lg, hide_index=True, width="stretch")
+        widgets.st_table(table, stem=f"lagging_{f.region}_{f.period}", lang=lg, static=True)
     st.subheader(tr("most_lagging_reg", lg))
     if not children:
         st.info(tr("no_children", lg))
@@ -126,21 +126,24 @@ def st_body(rows, children, final: bool) -> None:
         if frame.empty:
             st.success(tr("no_lagging_regions", lg))
         else:
-            widgets.st_table(frame, stem=f"lagging_regions_{f.region}_{f.period}", lang=lg,
-                             hide_index=True, width="stretch")
+            widgets.st_table(frame, stem=f"lagging_regions_{f.region}_{f.period}", lang=lg, static=True)
 
     # -- 3. the cards, by pillar; indicators without a target folded at the end --------------------
     with_target = [r for r in shown if r.target is not None]
     without = [r for r in shown if r.target is None]
+    # every pillar's heading and cards in ONE html block: one element, not a heading and a grid each
+    blocks = []
     for pillar in PILLAR_ORDER:
         group = sorted((r for r in with_target if r.indicator.pillar == pillar), key=lambda r: -severity(r))
         if group:
-            st.subheader(f"{i18n.pillar_name(pillar, lg)} · {tr('n_indicators', lg, n=len(group))}")
-            st_cards(group)
+            title = f"{i18n.pillar_name(pillar, lg)} · {tr('n_indicators', lg, n=len(group))}"
+            blocks.append(f'<h3 class="rr-pillar">{html.escape(title)}</h3>{cards_html(group)}')
+    if blocks:
+        st.html("".join(blocks))
     if without:
         with st.expander(tr("no_target_section", lg, n=len(without)), expanded=False):
-            st_cards(sorted(without, key=lambda r: PILLAR_ORDER.index(r.indicator.pillar)
-                            if r.indicator.pillar in PILLAR_ORDER else len(PILLAR_ORDER)))
+            st.html(cards_html(sorted(without, key=lambda r: PILLAR_ORDER.index(r.indicator.pillar)
+                            if r.indicator.pillar in PILLAR_ORDER else len(PILLAR_ORDER))))
 
 
 if common.ready(f):

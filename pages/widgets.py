@@ -1,13 +1,18 @@
 """Charts and tables with their exports — every page draws them through these two helpers.
 
 ``st_chart`` shows a plotly figure with an export menu (PNG at print resolution, SVG, PDF,
-rendered server-side by metrics.export only when the user clicks); ``st_table`` shows a table
-with XLSX/CSV downloads, built on click too. ``trace`` names what an exported chart shows —
+rendered server-side by metrics.export only when the user clicks); ``st_static_chart`` shows
+a chart drawn as HTML/SVG in Python (no plotly.js to load) with the same menu, the plotly
+figure built only when an export is asked for; ``st_table`` shows a table with XLSX/CSV
+downloads, built on click too (``static=True``: a plain HTML table, no data grid to load). ``trace`` names what an exported chart shows —
 ``{"title": …, "region": region name, "period": "2026Q3", "snapshot": store version}`` — so a
 pasted chart can be traced. Owned by the export work; the leadership pages only call these.
 """
 
 from __future__ import annotations
+
+import html
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -17,15 +22,21 @@ from metrics.export import charts, tables
 from metrics.i18n import tr
 from pages import common
 
+FigureOrBuilder = go.Figure | Callable[[], go.Figure]
 
-def _chart_renderer(fig: go.Figure, fmt: str, title: str | None, trace_text: str | None):
+
+def _chart_renderer(fig: FigureOrBuilder, fmt: str, title: str | None, trace_text: str | None):
     def render() -> bytes:
-        return charts.chart_bytes(fig, fmt, title=title, trace=trace_text)
+        figure = fig if isinstance(fig, go.Figure) else fig()
+        return charts.chart_bytes(figure, fmt, title=title, trace=trace_text)
     return render
 
 
-def st_chart_export(fig: go.Figure, *, key: str, lang: str, trace: dict | None = None) -> None:
-    """The export menu under a chart: nothing is rendered until a format is clicked."""
+def st_chart_export(fig: FigureOrBuilder, *, key: str, lang: str, trace: dict | None = None) -> None:
+    """The export menu under a chart: nothing is rendered until a format is clicked.
+
+    ``fig``: the figure, or a function that builds it (called only when a format is clicked).
+    """
     trace = trace or {}
     title = trace.get("title")
     trace_text = charts.trace_line(trace["region"], trace.get("period"), trace.get("snapshot"), lang) \
@@ -52,6 +63,41 @@ def st_chart(fig: go.Figure, *, key: str, lang: str, trace: dict | None = None, 
     return result
 
 
+def st_static_chart(markup: str, build: Callable[[], go.Figure], *, key: str, lang: str,
+                    trace: dict | None = None) -> None:
+    """Draw a chart made as HTML/SVG in Python, with the export menu of its plotly figure
+    (``build`` is called only when an export format is clicked).
+
+    Through st.markdown, not st.html: st.html's sanitiser keeps HTML only and drops the SVG.
+    """
+    st.markdown(f'<div class="rr-static-chart">{markup}</div>', unsafe_allow_html=True)
+    st_chart_export(build, key=key, lang=lang, trace=trace)
+
+
+def figures_html(figures: list[tuple[str, str, str | None, str | None]]) -> str:
+    """Headline figures side by side, as st.metric shows them but in one HTML block:
+    (label, value, delta line or None, help text or None) each."""
+    cells = []
+    for label, value, delta, help_text in figures:
+        tip = "" if not help_text else \
+            f' <span class="rr-help" title="{html.escape(help_text)}" aria-label="{html.escape(help_text)}">ⓘ</span>'
+        cells.append(f'<div class="rr-figure"><div class="rr-figure-label">{html.escape(label)}{tip}</div>'
+                     f'<div class="rr-figure-value">{html.escape(value)}</div>'
+                     + (f'<div class="rr-figure-delta">{html.escape(delta)}</div>' if delta else "") + "</div>")
+    return f'<div class="rr-figures">{"".join(cells)}</div>'
+
+
+def table_html(frame: pd.DataFrame) -> str:
+    """A table only to be read, as plain HTML (numbers right-aligned, text escaped)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    body = "".join(
+        "<tr>" + "".join(f'<td{" class=rr-num" if num else ""}>{html.escape("—" if pd.isna(v) else str(v))}</td>'
+                         for v, num in zip(row, numeric)) + "</tr>"
+        for row in frame.itertuples(index=False))
+    return f'<div class="rr-table-wrap"><table class="rr-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
 def export_frame(frame: pd.DataFrame, lang: str, regions: list[str] | None = None,
                  region_col: str | None = None) -> pd.DataFrame:
     """What the downloads hold: statuses as words, and the region hierarchy as columns when known."""
@@ -62,18 +108,23 @@ def export_frame(frame: pd.DataFrame, lang: str, regions: list[str] | None = Non
 
 
 def st_table(frame: pd.DataFrame, *, stem: str, lang: str, regions: list[str] | None = None,
-             region_col: str | None = None, **dataframe_kwargs) -> None:
+             region_col: str | None = None, static: bool = False, **dataframe_kwargs) -> None:
     """Draw ``frame`` and offer it as XLSX and CSV (built on click).
 
     ``regions``: the region code of each row — the downloads then carry the hierarchy as columns
     (replacing the name column ``region_col``). Put units in the column names (值（%）).
+    ``static``: a table that is only read (no sorting or scrolling needed) goes out as plain
+    HTML, which the browser draws at once instead of loading the data grid.
     """
-    dataframe_kwargs.setdefault("hide_index", True)
-    st.dataframe(frame, **dataframe_kwargs)
-    data = export_frame(frame, lang, regions, region_col)
+    if static:
+        st.html(table_html(frame))
+    else:
+        dataframe_kwargs.setdefault("hide_index", True)
+        st.dataframe(frame, **dataframe_kwargs)
+    data = lambda: export_frame(frame, lang, regions, region_col)  # noqa: E731  (built on click)
     name = charts.file_name(stem, "x").removesuffix(".x")
     c1, c2 = st.columns(2)
-    c1.download_button(tr("download_xlsx", lang), lambda: tables.to_xlsx(data, sheet=stem), file_name=f"{name}.xlsx",
+    c1.download_button(tr("download_xlsx", lang), lambda: tables.to_xlsx(data(), sheet=stem), file_name=f"{name}.xlsx",
                        mime=tables.XLSX_MIME, key=f"xlsx_{stem}", on_click="ignore", icon=":material/table_view:")
-    c2.download_button(tr("download_csv", lang), lambda: tables.to_csv(data), file_name=f"{name}.csv",
+    c2.download_button(tr("download_csv", lang), lambda: tables.to_csv(data()), file_name=f"{name}.csv",
                        mime=tables.CSV_MIME, key=f"csv_{stem}", on_click="ignore", icon=":material/csv:")

@@ -30,7 +30,8 @@ def app(demo_dir, monkeypatch):
 
 
 def markdown_text(at) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    """Markdown and HTML blocks (cards, static tables and charts go out as st.html)."""
+    return "\n".join([m.value for m in at.markdown] + [h.value for h in at.html])
 
 
 def test_overview_shows_core_values(app, demo_store):
@@ -83,7 +84,22 @@ def test_indicator_page_renders_source_and_provenance(app):
     text = markdown_text(at)
     assert "优、良、中等路率不低于75" in text.replace(" ", "") or "75" in text
     assert "数据版本" in text
+    # first view: the target path as SVG, the ranking as HTML bars, the table as HTML — no plotly
+    assert len(at.get("plotly_chart")) == 0
+    assert text.count('<svg class="rr-chart') == 2 and 'class="rr-rank"' in text
+    assert 'class="rr-table"' in text and not at.dataframe
+
+
+def test_indicator_interactive_toggle_shows_plotly(app):
+    at = app(plan="demo-2021-2025", period="2024Q2", indicator="road_good_rate")
+    at.run()
+    at.switch_page("pages/indicator.py").run()
+    toggle = at.toggle(key="interactive_chart")
+    assert toggle.label == "交互式图表" and toggle.value is False
+    toggle.set_value(True).run()
+    assert not at.exception
     assert len(at.get("plotly_chart")) == 2
+    assert "<svg class=\"rr-chart" not in markdown_text(at) and "<div class=\"rr-rank\">" not in markdown_text(at)
 
 
 def test_compare_page_renders_heatmap_and_table(app):
@@ -132,7 +148,8 @@ def test_region_without_data_shows_a_message(app, tmp_path, monkeypatch, demo_st
 
 # -- leadership pages (#7) ------------------------------------------------------------------------
 def all_text(at) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [h.value for h in at.subheader]
+    parts = [m.value for m in at.markdown] + [h.value for h in at.html]
+    parts += [c.value for c in at.caption] + [h.value for h in at.subheader]
     parts += [w.value for w in at.warning] + [i.value for i in at.info] + [e.label for e in at.expander]
     parts += [str(m.label) + " " + str(m.value) for m in at.metric]
     return "\n".join(parts)
@@ -164,9 +181,9 @@ def test_cards_without_target_fold_into_one_section_at_the_end(app):
     assert not at.exception
     folded = [e for e in at.expander if "无目标的指标" in e.label]
     assert len(folded) == 1
-    main_cards = "\n".join(m.value for m in at.markdown if "rr-grid" in m.value and m not in folded[0].markdown)
+    main_cards = "\n".join(h.value for h in at.html if "rr-grid" in h.value and h not in folded[0].html)
     assert "○ 无目标" not in main_cards
-    assert "○ 无目标" in "\n".join(m.value for m in folded[0].markdown)
+    assert "○ 无目标" in "\n".join(h.value for h in folded[0].html)
 
 
 def test_first_screen_order_status_then_lagging_then_cards(app):
@@ -205,7 +222,8 @@ def test_status_icons_are_distinct():
 def test_final_view_lagging_regions_column_says_not_met(app):
     at = app(plan="demo-2021-2025", period="2026Q3").run()
     assert not at.exception
-    columns = [list(df.value.columns) for df in at.dataframe]
+    # the lagging tables go out as plain HTML tables: their header cells
+    columns = [re.findall(r"<th>(.*?)</th>", h.value) for h in at.html if 'class="rr-table"' in h.value]
     assert any("☒ 未达标" in cols for cols in columns), columns
     assert not any("✖ 严重滞后" in cols for cols in columns), columns
 
@@ -218,7 +236,7 @@ def test_unknown_url_parameter_names_itself_then_shows_the_default(app, param, v
     notices = [w.value for w in at.warning if param in w.value]
     assert notices and value in notices[0], [w.value for w in at.warning]
     assert at.title[0].value == "总览"
-    assert len(at.markdown) > 3   # the default view follows
+    assert "class=\"rr-card\"" in markdown_text(at)   # the default view (its cards) follows
 
 
 def test_english_overview_has_no_chinese_but_names(app, demo_store):

@@ -175,14 +175,25 @@ def test_indicator_charts(server, page: Page):
     expect(main.get_by_role("heading", name="指标详情")).to_be_visible()
     expect(main.get_by_text("农村公路优良中等路率").first).to_be_visible()
     expect(main.get_by_text("目标出处").first).to_be_visible()
-    plots = main.locator(".js-plotly-plot")
-    expect(plots.nth(1)).to_be_attached()
+    # first view: the target path as an SVG drawn in Python, the ranking as HTML bars, no plotly
+    chart = main.locator("svg.rr-chart.rr-svg-wide")
+    expect(chart).to_be_visible()
+    expect(main.locator("svg.rr-chart.rr-svg-narrow")).to_be_hidden()   # the phone's size
+    expect(chart.locator("text", has_text="实际值").first).to_be_attached()
+    expect(chart.locator("polyline.rr-actual")).to_have_count(1)
+    expect(main.locator(".rr-rank .rr-rank-bar").first).to_be_visible()
     _wait_idle(page)
-    count = plots.count()
-    assert count >= 2, f"expected at least 2 plotly charts, found {count}"
-    for i in range(count):
-        expect(plots.nth(i).locator("svg.main-svg").first).to_be_attached()
+    assert main.locator(".js-plotly-plot").count() == 0
+    box = chart.bounding_box()
+    assert box["height"] > 250 and box["width"] > 600, box
     _screenshot(page, "indicator_zh.png")
+    # the toggle brings the interactive (plotly) charts, both drawn
+    main.get_by_text("交互式图表", exact=True).click()
+    plots = main.locator(".js-plotly-plot")
+    expect(plots.nth(1).locator("svg.main-svg .cartesianlayer .subplot").first).to_be_attached()
+    _wait_idle(page)
+    assert main.locator("svg.rr-chart").count() == 0
+    assert plots.count() == 2
 
 
 def test_switch_to_english(server, page: Page):
@@ -206,7 +217,9 @@ def test_switch_to_english(server, page: Page):
     page.goto(f"{server}/indicator?lang=en&{QUERY}&indicator=road_good_rate")
     expect(main.get_by_role("heading", name="Indicator")).to_be_visible()
     expect(main.get_by_text("Target source").first).to_be_visible()
-    expect(main.locator(".js-plotly-plot svg.main-svg").first).to_be_attached()
+    chart = main.locator("svg.rr-chart.rr-svg-wide")
+    expect(chart.locator("text", has_text="Actual").first).to_be_attached()
+    assert not CJK.search(" ".join(chart.locator("text").all_text_contents())), "Chinese left in the chart"
     _screenshot(page, "indicator_en.png")
 
 
@@ -238,6 +251,32 @@ def test_overview_phone_width(server, chromium):
         _screenshot(page, "overview_phone.png")
         assert widths["doc"] <= 390 + 4, f"the page overflows a 390 px phone horizontally: {widths}"
         assert widths["main"] <= widths["mainClient"] + 4, f"the main block overflows horizontally: {widths}"
+    finally:
+        context.close()
+
+
+def test_phone_english_cards_keep_words_whole(server, chromium):
+    """On a 390 px phone in English, "Progress 42%" in a card stays on one line (it broke mid-word)."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                   is_mobile=True, has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/?lang=en&{QUERY}")
+        expect(_main(page).get_by_role("heading", name="Overview")).to_be_visible()
+        _wait_idle(page)
+        expect(_main(page).locator(".rr-card").first).to_be_visible()
+        # the line boxes of the word itself: one, unless it is broken across lines
+        words = _main(page).locator(".rr-card span").evaluate_all("""els => els
+          .filter(e => e.firstChild && e.firstChild.nodeType === 3 && e.textContent.trim().startsWith('Progress'))
+          .map(e => { const t = e.firstChild, i = t.textContent.indexOf('Progress'), r = document.createRange();
+                      r.setStart(t, i); r.setEnd(t, i + 'Progress'.length);
+                      return [e.textContent, r.getClientRects().length, e.getClientRects().length]; })""")
+        assert len(words) > 20, words[:3]
+        broken = [text for text, word, _ in words if word != 1]
+        assert not broken, f"'Progress' breaks mid-word in the cards on a phone: {broken[:5]}"
+        wrapped = [text for text, _, span in words if span != 1]
+        assert not wrapped, f"'Progress NN%' wraps inside the card on a phone: {wrapped[:5]}"
     finally:
         context.close()
 
@@ -290,8 +329,8 @@ CONTRAST_JS = """() => {
       if (r < 4.5) bad.push([text.slice(0, 30), st.color, 'rgb(' + bg.slice(0, 3).map(Math.round) + ')', r.toFixed(2)]);
     }
   }
-  // chart text: SVG fill against the chart's white paper
-  for (const t of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot svg text')) {
+  // chart text: SVG fill against the chart's white paper (plotly's, and the SVG charts drawn in Python)
+  for (const t of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot svg text, [data-testid="stMain"] svg.rr-chart text')) {
     const text = t.textContent.trim(); if (!text) continue;
     const fill = parse(getComputedStyle(t).fill); if (!fill) continue;
     const r = ratio(blend(fill, [255, 255, 255, 1]), [255, 255, 255, 1]);

@@ -72,3 +72,49 @@ def test_chart_menu_explains_a_missing_browser(demo_dir, monkeypatch, tmp_path):
     assert any("apt-get install chromium" in w.value for w in at.warning)
     labels = [b.proto.label for b in at.get("download_button")]
     assert tr("export_dl_png") not in labels
+
+
+STATIC = """
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from pages import widgets
+st.session_state.setdefault("built", 0)
+def build():
+    st.session_state["built"] += 1
+    return go.Figure(go.Bar(x=["东风示范苏木"], y=[2]))
+widgets.st_static_chart('<svg class="rr-chart" viewBox="0 0 10 10"></svg>', build, key="s", lang="zh",
+                        trace={"title": "卫生厕所", "region": "示范旗", "period": "2024Q2", "snapshot": 9})
+widgets.st_table(pd.DataFrame({"地区": ["<b>甲</b>"], "值": [1.5]}), stem="t", lang="zh", static=True)
+"""
+
+
+def test_static_chart_and_table_keep_their_exports_and_build_the_figure_only_on_click(demo_dir, monkeypatch):
+    monkeypatch.setenv("RRTT_DATA_DIR", str(demo_dir))
+    at = AppTest.from_string(STATIC, default_timeout=60).run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    for key in ("export_dl_png", "export_dl_svg", "export_dl_pdf", "download_xlsx", "download_csv"):
+        assert tr(key) in labels, key
+    assert at.session_state["built"] == 0          # drawing the page built no plotly figure
+    # the SVG through st.markdown (st.html's sanitiser drops SVG), the table through st.html
+    assert any('<svg class="rr-chart"' in m.value for m in at.markdown)
+    html = at.html[0].value
+    assert "<th>地区</th>" in html and "&lt;b&gt;甲&lt;/b&gt;" in html and '<td class=rr-num>1.5</td>' in html
+    assert not at.dataframe
+
+
+def test_chart_renderer_calls_the_builder_when_asked(monkeypatch):
+    import plotly.graph_objects as go
+
+    from pages import widgets
+    calls = []
+
+    def build():
+        calls.append(1)
+        return go.Figure(go.Bar(x=["甲"], y=[2]))
+
+    monkeypatch.setattr(widgets.charts, "chart_bytes", lambda fig, fmt, **kw: f"{fmt}:{type(fig).__name__}".encode())
+    render = widgets._chart_renderer(build, "svg", "卫生厕所", None)
+    assert calls == []
+    assert render() == b"svg:Figure" and calls == [1]
