@@ -17,6 +17,7 @@ turn into a crash exit code, so they leave through :func:`leave` once everything
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import os
@@ -40,6 +41,7 @@ def settle(store=None) -> None:
     _settled = True
     gc.collect()
     gc.freeze()
+    atexit.register(gc.unfreeze)    # a normal exit still frees them (bindings report leaks otherwise)
 
 
 def leave(rc: int | None = 0) -> None:
