@@ -366,6 +366,7 @@ def progress_bar_html(value: float | None, expected: float | None, target: float
 
 CSS = """
 <style>
+.rr-note{font-size:0.875rem;color:#555b66}
 .rr-badge{display:inline-block;padding:1px 8px;border:1.5px solid;border-radius:10px;font-size:0.85rem;white-space:nowrap;color:#111}
 .rr-bar{position:relative;height:8px;background:#e6e6e6;border-radius:4px;margin:8px 0 8px}
 .rr-fill{height:8px;border-radius:4px}

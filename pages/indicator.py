@@ -142,12 +142,18 @@ if common.ready(f):
         widgets.st_table(table, stem=f"{code}_{f.region}_{f.period}", lang=lg, static=True)
 
     left, right = st.columns(2)
+    esc, colon = html.escape, i18n.colon(lg)
+
+    def lines(*parts: str) -> str:   # one markdown element per block: fewer elements to draw
+        return "  \n".join(p for p in parts if p)
+
     with left:
         st.subheader(tr("definition", lg))
-        st.write(ind.definition_en if lg == "en" else ind.definition_zh)
-        st.markdown(f"**{tr('formula', lg)}**{i18n.colon(lg)}{formula_in_words(ind, cat)}")
-        st.markdown(f"**{tr('department', lg)}**{i18n.colon(lg)}{ind.department_en if lg == 'en' else ind.department_zh}"
-                    f" · **{tr('pillar', lg)}**{i18n.colon(lg)}{i18n.pillar_name(ind.pillar, lg)}")
+        st.markdown(lines(
+            esc(ind.definition_en if lg == "en" else ind.definition_zh),
+            f"**{tr('formula', lg)}**{colon}{esc(formula_in_words(ind, cat))}",
+            f"**{tr('department', lg)}**{colon}{esc(ind.department_en if lg == 'en' else ind.department_zh)}"
+            f" · **{tr('pillar', lg)}**{colon}{esc(i18n.pillar_name(ind.pillar, lg))}"), unsafe_allow_html=True)
     with right:
         st.subheader(tr("source", lg))
         if t is None:
@@ -155,19 +161,17 @@ if common.ready(f):
         else:
             src = t.source
             doc = cat.documents.get(src.get("document") or "")
-            st.markdown(f"**{tr('document', lg)}**{i18n.colon(lg)}{document_html(doc)}", unsafe_allow_html=True)
-            st.markdown(f"**{tr('clause', lg)}**{i18n.colon(lg)}{src.get('clause') or '—'}")
-            if src.get("quote_zh"):
-                st.markdown(f"**{tr('quote', lg)}**{i18n.colon(lg)}「{src['quote_zh']}」")
-            if t.note_zh and lg == "zh":
-                st.caption(t.note_zh)
-            elif f.plan.illustrative:
-                st.caption(tr("illustrative_plan", lg))
+            note = t.note_zh if (t.note_zh and lg == "zh") else (tr("illustrative_plan", lg) if f.plan.illustrative else "")
+            st.markdown(lines(
+                f"**{tr('document', lg)}**{colon}{document_html(doc)}",
+                f"**{tr('clause', lg)}**{colon}{esc(src.get('clause') or '—')}",
+                f"**{tr('quote', lg)}**{colon}「{esc(src['quote_zh'])}」" if src.get("quote_zh") else "",
+                f'<span class="rr-note">{esc(note)}</span>' if note else ""), unsafe_allow_html=True)
         st.subheader(tr("provenance", lg))
         snap = query.provenance(s, f.region, f.period, code)
         if snap is None:
             st.write("—")
-        else:
-            st.markdown(f"**{tr('snapshot', lg)}** #{snap.id} · **{tr('file', lg)}** {snap.source_name}  \n"
-                        f"**{tr('uploaded', lg)}** {i18n.local_time(snap.created_at, lg)} · "
-                        f"**{tr('uploaded_by', lg)}** {snap.user}")
+        else:   # the file name and user come from uploads: escaped
+            st.markdown(f"**{tr('snapshot', lg)}** #{snap.id} · **{tr('file', lg)}** {esc(snap.source_name)}  \n"
+                        f"**{tr('uploaded', lg)}** {esc(i18n.local_time(snap.created_at, lg))} · "
+                        f"**{tr('uploaded_by', lg)}** {esc(snap.user)}", unsafe_allow_html=True)
