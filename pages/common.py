@@ -385,6 +385,7 @@ CSS = """
 svg.rr-chart{display:block;height:auto;max-width:100%}
 svg.rr-svg-narrow{display:none}
 @media (max-width:640px){svg.rr-svg-wide{display:none} svg.rr-svg-narrow{display:block}}
+@media (max-width:640px){.rr-table{font-size:0.8rem} .rr-table th,.rr-table td{padding:4px 4px}}
 .rr-rank{display:grid;grid-template-columns:minmax(4em,max-content) minmax(80px,1fr) max-content;gap:6px 10px;align-items:center;color:#111;font-size:0.9rem}
 .rr-rank-track{position:relative;height:20px}
 .rr-rank-head{height:1.4em}
@@ -405,7 +406,7 @@ h3.rr-pillar{font-size:1.5rem;font-weight:600;line-height:1.2;color:#1f2329;marg
 .rr-figure-value{font-size:2.1rem;line-height:1.25;color:#111;white-space:nowrap}
 .rr-figure-delta{font-size:0.85rem;color:#4a4a4a}
 .rr-help{cursor:help;color:#4a4a4a}
-.rr-table td.rr-num{text-align:right;font-variant-numeric:tabular-nums}
+.rr-table td.rr-num,.rr-table th.rr-num{text-align:right;font-variant-numeric:tabular-nums}
 </style>
 """
 

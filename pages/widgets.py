@@ -89,8 +89,9 @@ def figures_html(figures: list[tuple[str, str, str | None, str | None]]) -> str:
 
 def table_html(frame: pd.DataFrame) -> str:
     """A table only to be read, as plain HTML (numbers right-aligned, text escaped)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    head = "".join(f'<th{" class=rr-num" if num else ""}>{html.escape(str(c))}</th>'   # aligned as its numbers
+                   for c, num in zip(frame.columns, numeric))
     body = "".join(
         "<tr>" + "".join(f'<td{" class=rr-num" if num else ""}>{html.escape("—" if pd.isna(v) else str(v))}</td>'
                          for v, num in zip(row, numeric)) + "</tr>"
