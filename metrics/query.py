@@ -16,14 +16,10 @@ from metrics import periods, progress, progress_batch, reasons
 from metrics.catalog import Catalog, Indicator, Plan, Target
 from metrics.regions import LEVELS
 from metrics.store import Store
-from metrics.values import (  # noqa: F401  (re-exported: the pages and CLI call query.*)
-    ElementMatrix,
-    compute_indicators,
-    element_values,
+from metrics.values import (  # noqa: F401  (indicator_values, rollup_code: re-exported, callers use query.*)
     indicator_grid,
     indicator_values,
     rollup_code,
-    series_by,
     series_of,
 )
 
@@ -80,23 +76,6 @@ def resolve_plan(store: Store, plan_id: str | None, period: str | None) -> tuple
 
 def plan_region(store: Store, plan: Plan) -> str:
     return plan.region or store.hierarchy.root.code
-
-
-def targets_for_region(store: Store, plan: Plan, indicator: Indicator, region_code: str) -> tuple[list[Target], str | None]:
-    """Targets that apply to a region, and the region they were set for.
-
-    Its own, else (for rates and per-capita values, not counts) its nearest ancestor's.
-    """
-    cat, hierarchy = store.catalog, store.hierarchy
-    plan_targets = cat.targets_of(plan.id, indicator.code)
-    home = plan_region(store, plan)
-    chain = [region_code] + ([] if cat.is_count(indicator) else
-                             [a.code for a in hierarchy.ancestors(region_code)])
-    for code in chain:
-        own = [t for t in plan_targets if (t.region or home) == code]
-        if own:
-            return own, code
-    return [], None
 
 
 def primary_target(targets: list[Target], period: str) -> Target | None:
@@ -206,34 +185,6 @@ def basis_series(catalog: Catalog, plan: Plan, indicator: Indicator,
     return progress.cumulative_series(series, catalog.cumulative_start(plan.id, indicator, plan.base))
 
 
-def assess_one(store: Store, plan: Plan, indicator: Indicator, region_code: str, period: str,
-               series: list[tuple[str, float]], benchmarks: BenchmarkLookup | None = None) -> IndicatorStatus:
-    """``series``: the indicator as measured (flows for a cumulative indicator)."""
-    cat = store.catalog
-    targets, target_region = targets_for_region(store, plan, indicator, region_code)
-    percent = indicator.unit_zh.strip() == "%"
-    # year-to-date levels are judged on full years; a growth rate of them is already like for like
-    method_basis = indicator.basis if indicator.kind == "value" else "stock"
-    limits = cat.natural_limits(indicator)
-
-    def run(target: Target) -> progress.Assessment:
-        bench = None
-        if target.kind == "relative":
-            bench = (benchmarks.series(region_code, target.benchmark) if benchmarks is not None
-                     else benchmark_series(store, region_code, target.benchmark))
-        a = progress.assess(target, indicator.direction, series, period, plan.base, benchmark=bench,
-                            percent=percent, decimals=indicator.decimals, basis=method_basis, limits=limits)
-        a.basis = indicator.basis
-        return a
-
-    shown = basis_series(cat, plan, indicator, series)
-    main = primary_target(targets, period)
-    assessment = _untargeted(cat, plan, indicator, period, series, shown) if main is None else run(main)
-    others = [(t, run(t)) for t in targets if t is not main]
-    return IndicatorStatus(indicator, region_code, period, main, target_region, assessment, shown, others,
-                           series if shown is not series else [])
-
-
 def _untargeted(cat: Catalog, plan: Plan, indicator: Indicator, period: str, series: list[tuple[str, float]],
                 shown: list[tuple[str, float]]) -> progress.Assessment:
     """The assessment of an indicator without a target: its value, else why there is none."""
@@ -250,21 +201,13 @@ def _untargeted(cat: Catalog, plan: Plan, indicator: Indicator, period: str, ser
     return assessment
 
 
-def assess_rows(store: Store, plan: Plan, indicator: Indicator, region_codes: list[str], period: str,
-                quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
-                chains: dict[str, list[str]]) -> list[IndicatorStatus]:
-    """``assess_one`` for many regions at once: ``values`` holds the indicator as measured, one row
-    per region over ``quarters`` (NaN: none); ``chains``: each region and its ancestors, nearest
-    first. Each target is assessed for all its regions by ``progress_batch``."""
-    rows = _Rows(store.catalog, plan, plan_region(store, plan), indicator, region_codes, period, quarters, values,
-                 benchmarks, chains)
-    return rows.statuses(progress_batch.assess_jobs(quarters, period, plan.base, rows.jobs))
-
-
 class _Rows:
     """One indicator for many regions: its targets as ``progress_batch`` jobs, then its statuses.
-    ``home``: the plan's region (where a target without a region applies); ``seen``: a cache for one
-    call (``region_codes`` must stay alive and unchanged while it is used)."""
+    A region's targets are its own, else (for rates and per-capita values, not counts) its nearest
+    ancestor's. ``values``: the indicator as measured, one row per region (flows for a cumulative
+    indicator); ``chains``: each region and its ancestors, nearest first; ``home``: the plan's region
+    (where a target without a region applies); ``seen``: a cache for one call (``region_codes`` must
+    stay alive and unchanged while it is used)."""
 
     def __init__(self, cat: Catalog, plan: Plan, home: str, indicator: Indicator, region_codes: list[str],
                  period: str, quarters: list[str], values: np.ndarray, benchmarks: BenchmarkLookup,
@@ -344,7 +287,7 @@ def not_applicable_reason(store: Store, indicator_code: str, region_code: str, l
 def assess_many(store: Store, region_codes: list[str], period: str, plan: Plan,
                 indicator_codes: list[str] | None = None) -> dict[str, list[IndicatorStatus]]:
     """Every indicator's status for several regions — one rollup query for all of them, each
-    indicator assessed for all regions at once (``assess_rows``)."""
+    indicator assessed for all regions at once (``_Rows``, ``progress_batch``)."""
     if not region_codes:
         return {}
     cat = store.catalog

@@ -99,26 +99,6 @@ def compute_indicators(m: ElementMatrix, indicators: list[Indicator]) -> pd.Data
     })
 
 
-def series_by(values: pd.DataFrame, *keys: str) -> dict:
-    """{key tuple (or key): [(period, value), …] in period order} from a long frame."""
-    if values.empty:
-        return {}
-    key_codes = [pd.factorize(values[k])[0] for k in keys]
-    order = np.lexsort([values["period"].to_numpy(dtype=object)] + key_codes[::-1])
-    stacked = np.stack([c[order] for c in key_codes], axis=1)
-    cuts = np.flatnonzero((stacked[1:] != stacked[:-1]).any(axis=1)) + 1
-    starts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [len(order)]])
-    cols = [values[k].to_numpy(dtype=object)[order] for k in keys]
-    quarters = values["period"].to_numpy(dtype=object)[order].tolist()
-    vals = values["value"].to_numpy(dtype=float)[order].tolist()
-    out = {}
-    for a, b in zip(starts.tolist(), ends.tolist()):
-        key = tuple(c[a] for c in cols) if len(cols) > 1 else cols[0][a]
-        out[key] = list(zip(quarters[a:b], vals[a:b]))
-    return out
-
-
 def indicator_values(store: Store, region_codes: list[str], indicator_codes: list[str] | None = None,
                      period_from: str | None = None, period_to: str | None = None) -> pd.DataFrame:
     """Indicator values for regions over a quarter range (long: region_code, period, indicator, value)."""
@@ -143,15 +123,6 @@ class IndicatorGrid:
     quarters: list[str]
     codes: list[str]
     values: np.ndarray
-
-    def of(self, code: str) -> np.ndarray:
-        """One indicator: regions × quarters."""
-        return self.values[self.codes.index(code)]
-
-    def series(self, code: str, rows: list[int] | None = None) -> list[list[tuple[str, float]]]:
-        """Each region's (period, value) list, in period order (``rows``: those regions only)."""
-        grid = self.of(code) if rows is None else self.of(code)[rows]
-        return series_of(self.quarters, grid)
 
 
 def series_of(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, float]]]:
