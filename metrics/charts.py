@@ -154,9 +154,6 @@ def target_path(status, base: str, lang: str = "zh", benchmark=None) -> TargetPa
     return TargetPath(i18n.name(ind, lang), traces, quarters, unit, d, target_line, label, lang)
 
 
-_PLOTLY_MARKER = {"circle": "circle", "circle-open": "circle-open", "diamond": "diamond"}
-
-
 def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> go.Figure:
     """The target path as a plotly figure (the interactive chart and the exports)."""
     path = target_path(status, base, lang, benchmark)
@@ -168,7 +165,7 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
         if t.line:
             kwargs["line"] = {"color": t.colour, "width": t.width, **({"dash": t.dash} if t.dash else {})}
         if t.marker:
-            kwargs["marker"] = {"symbol": _PLOTLY_MARKER[t.marker], "color": t.colour,
+            kwargs["marker"] = {"symbol": t.marker, "color": t.colour,   # Trace's names are plotly's
                                 **({"size": 12} if t.marker == "diamond" else {})}
         if t.labels:
             kwargs.update(text=t.labels, textposition="top left", textfont={"color": TARGET_TEXT})

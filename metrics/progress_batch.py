@@ -1,6 +1,6 @@
 """One target assessed for many regions at once — the pages' path (issue 9: page calls < 25 ms).
 
-``assess_batch`` returns, for every row of a (region × quarter) array, exactly the ``Assessment``
+``assess_jobs`` returns, for every row of a (region × quarter) array, exactly the ``Assessment``
 that ``progress.assess`` returns for that region's series (status, p, expected, projection, reason
 and its arguments, base period, notes). Threshold, trajectory and coverage targets
 (``progress._level``) are batched: the lookups (value at the judged quarter, baseline and its
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import compress
 
 import numpy as np
 
@@ -21,12 +20,13 @@ from metrics import periods
 from metrics.catalog import Target
 from metrics.expectation import PROJECTION_MIN_POINTS, PROJECTION_WINDOW, PROJECTION_YEARS, clamp, elapsed_fraction
 from metrics.progress import Assessment, _Context, _judge, _set, assess, meets, progress_ratio, shown, sign_of
+from metrics.values import series_of
 
 SCALAR_KINDS = ("milestones", "relative", "schedule")
 
 
 def is_batched(target) -> bool:
-    """Does ``assess_batch`` compute this target's kind with numpy (else: row by row)?"""
+    """Does ``assess_jobs`` compute this target's kind with numpy (else: row by row)?"""
     return target.kind not in SCALAR_KINDS
 
 
@@ -44,17 +44,6 @@ class Job:
     benchmarks: list[list[tuple[str, float]]] | None = None     # each row's, for relative targets
 
 
-def assess_batch(target, direction: str, quarters: list[str], values: np.ndarray, t: str, base: str,
-                 percent: bool = False, *, decimals: int | None = None, basis: str = "stock",
-                 limits: tuple[float | None, float | None] | None = None,
-                 benchmarks: list[list[tuple[str, float]]] | None = None) -> list[Assessment]:
-    """``progress.assess`` for every row of ``values`` (regions × ``quarters``: consecutive,
-    ascending; NaN where a region has no value); ``benchmarks``: each row's benchmark series (relative
-    targets). Other arguments as ``progress.assess``."""
-    job = Job(target, direction, values, percent, decimals, basis, limits, benchmarks)
-    return assess_jobs(quarters, t, base, [job])[0]
-
-
 def assess_jobs(quarters: list[str], t: str, base: str, jobs: list[Job]) -> list[list[Assessment]]:
     """Every job's assessments at quarter ``t`` (``base``: the plan's base period). Jobs whose
     lookups coincide (same target period, base and basis) share one pass of numpy."""
@@ -68,7 +57,7 @@ def assess_jobs(quarters: list[str], t: str, base: str, jobs: list[Job]) -> list
             out[k] = [assess(job.target, job.direction, series, t, base,
                              benchmark=job.benchmarks[i] if job.benchmarks is not None else None,
                              percent=job.percent, decimals=job.decimals, basis=job.basis, limits=job.limits)
-                      for i, series in enumerate(_series(quarters, job.values))]
+                      for i, series in enumerate(series_of(quarters, job.values))]
     for (T, group_base, basis), ks in groups.items():
         stacked = jobs[ks[0]].values if len(ks) == 1 else np.concatenate([jobs[k].values for k in ks])
         look = _Lookups(quarters, stacked, t, T, group_base, basis)
@@ -78,10 +67,6 @@ def assess_jobs(quarters: list[str], t: str, base: str, jobs: list[Job]) -> list
             out[k] = _level(jobs[k], look, start, end)
             start = end
     return out
-
-
-def _series(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, float]]]:
-    return [list(compress(zip(quarters, row), have)) for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
 
 
 class _Lookups:

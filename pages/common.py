@@ -384,8 +384,8 @@ CSS = """
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p{color:#4a4f5a}
 svg.rr-chart{display:block;height:auto;max-width:100%}
 svg.rr-svg-narrow{display:none}
-@media (max-width:640px){svg.rr-svg-wide{display:none} svg.rr-svg-narrow{display:block}}
-@media (max-width:640px){.rr-table{font-size:0.8rem} .rr-table th,.rr-table td{padding:4px 4px}}
+@media (max-width:640px){svg.rr-svg-wide{display:none} svg.rr-svg-narrow{display:block}
+  .rr-table{font-size:0.8rem} .rr-table th,.rr-table td{padding:4px 4px}}
 .rr-rank{display:grid;grid-template-columns:minmax(4em,max-content) minmax(80px,1fr) max-content;gap:6px 10px;align-items:center;color:#111;font-size:0.9rem}
 .rr-rank-track{position:relative;height:20px}
 .rr-rank-head{height:1.4em}

@@ -288,29 +288,25 @@ class Store(ReadMixin):
         return StoreView(self, seq)
 
     # -- reading ----------------------------------------------------------------------------------
-    def rollup_cells(self, region_codes: list[str], element_codes: list[str],
-                     quarters: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """value_sum and weight_sum as (element × region × quarter) arrays, NaN where no row
-        (``reader.rollup_cells``: the pages' grid, without string columns)."""
+    def _read_live(self, read, *args):
+        """``read(root, shards, shard_of, *args, leaves)`` on the manifest in force; a file of a
+        superseded manifest removed under us: read the manifest again, once."""
         for attempt in range(2):
             try:
-                return rollup_cells(self._shard_root(), self._shards(), self.layout.shard_of, region_codes,
-                                    element_codes, quarters, self.layout.leaves)
-            except Exception:   # a file of a superseded manifest was removed under us: re-read once
+                return read(self._shard_root(), self._shards(), self.layout.shard_of, *args, self.layout.leaves)
+            except Exception:
                 if attempt:
                     raise
                 self._manifest_cache = None
         raise AssertionError("unreachable")
 
+    def rollup_cells(self, region_codes: list[str], element_codes: list[str],
+                     quarters: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """value_sum and weight_sum as (element × region × quarter) arrays, NaN where no row
+        (``reader.rollup_cells``: the pages' grid, without string columns)."""
+        return self._read_live(rollup_cells, region_codes, element_codes, quarters)
+
     def rollup_arrays(self, region_codes: list[str], element_codes: list[str],
                       period_from: str | None = None, period_to: str | None = None) -> dict[str, np.ndarray]:
         """Rollup rows as numpy columns (the pages' hot path: no DataFrame construction)."""
-        for attempt in range(2):
-            try:
-                return rollup_arrays(self._shard_root(), self._shards(), self.layout.shard_of, region_codes,
-                                     element_codes, period_from, period_to, self.layout.leaves)
-            except Exception:   # a file of a superseded manifest was removed under us: re-read once
-                if attempt:
-                    raise
-                self._manifest_cache = None
-        raise AssertionError("unreachable")
+        return self._read_live(rollup_arrays, region_codes, element_codes, period_from, period_to)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +81,7 @@ class ShardReader:
         self.con = connect()
         self.aliases: dict[str, str] = {}
         self.lock = threading.Lock()
-        self._upper: OrderedDict[str, Upper] = OrderedDict()
+        self._upper: dict[str, Upper] = {}
         self._upper_bytes = 0
         self.cache_bytes = cache_bytes if cache_bytes is not None else \
             int(settings()["upper_cache_mb"]) * 1024 * 1024
@@ -96,7 +95,6 @@ class ShardReader:
         with self.lock:
             hit = self._upper.get(key)
             if hit is not None:
-                self._upper.move_to_end(key)
                 return hit
             if self._upper_bytes >= self.cache_bytes:
                 return None
@@ -178,6 +176,15 @@ def _columns(raw: dict) -> dict[str, np.ndarray]:
             for i, (k, v) in enumerate(raw.items())}
 
 
+def _rows_by_sql(reader: ShardReader, files: list[Path], table: str, regions: list[str],
+                 element_codes: list[str]) -> dict[str, np.ndarray]:
+    """The rollup rows of ``regions`` × ``element_codes`` in ``table`` of ``files``, sorted."""
+    return _columns(reader.query(
+        files, table, ", ".join(ROLLUP_COLUMNS),
+        "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
+        {"regions": list(regions), "elements": list(element_codes)}, "region_code, element_code, period"))
+
+
 def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region_codes: list[str],
                   element_codes: list[str], period_from: str | None = None, period_to: str | None = None,
                   leaves: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
@@ -213,16 +220,10 @@ def rollup_arrays(root: Path, shards: ShardMap, shard_of: dict[str, str], region
         parts.append(cached.rows(idx, codes))
         keys.append((ranks, e_rank, np.full(len(idx), period_rank.get(cached.period, 0))))
     if uncached:    # beyond the cache: the same rows by SQL (sorted by the strings below)
-        parts.append(_columns(reader.query(
-            uncached, "upper", ", ".join(ROLLUP_COLUMNS),
-            "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
-            {"regions": upper, "elements": list(element_codes)}, "region_code, element_code, period")))
+        parts.append(_rows_by_sql(reader, uncached, "upper", upper, element_codes))
     files = files_for(root, shards, shard_of, leaf, period_from, period_to)
     if files:
-        parts.append(_columns(reader.query(
-            files, "rollup", ", ".join(ROLLUP_COLUMNS),
-            "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
-            {"regions": leaf, "elements": list(element_codes)}, "region_code, element_code, period")))
+        parts.append(_rows_by_sql(reader, files, "rollup", leaf, element_codes))
         if len(parts) == 1:
             return parts[0]                 # leaves only: sorted by the query
     return _sorted(parts, keys)
@@ -266,10 +267,7 @@ def rollup_cells(root: Path, shards: ShardMap, shard_of: dict[str, str], region_
                                   ("rollup", leaf, files_for(root, shards, shard_of, leaf, quarters[0], quarters[-1]))):
         if not files:
             continue
-        raw = _columns(reader.query(
-            files, table, ", ".join(ROLLUP_COLUMNS),
-            "region_code IN (SELECT unnest($regions::VARCHAR[])) AND element_code IN (SELECT unnest($elements::VARCHAR[]))",
-            {"regions": regions, "elements": list(element_codes)}, "region_code, element_code, period"))
+        raw = _rows_by_sql(reader, files, table, regions, element_codes)
         e = np.fromiter(map(element_at.__getitem__, raw["element_code"].tolist()), np.int64, len(raw["element_code"]))
         r = np.fromiter(map(region_at.__getitem__, raw["region_code"].tolist()), np.int64, len(e))
         q = np.fromiter((quarter_at.get(p, -1) for p in raw["period"].tolist()), np.int64, len(e))
