@@ -64,3 +64,15 @@ def test_synthetic_codes_do_not_collide_with_demo():
     nation = bench.SCALES["nation"]
     assert nation["top"] == "nation" and [lvl for lvl, *_ in nation["fanout"]] == \
         ["province", "city", "county", "township", "village"]
+
+
+def test_browser_pages_are_judged_against_the_bare_page_at_their_kind_of_url():
+    from metrics import bench_browser
+    got = bench_browser.judge({"bare": [0.80, 0.84, 0.90], "bare_deep": [0.92, 0.90, 0.95],
+                               "overview": [1.00, 1.05, 0.98], "indicator": [1.20, 1.16, 1.18]})
+    # the indicator page (a deep link) against the bare page at /indicator: 1.18 / 0.92
+    assert got["indicator"]["against"] == "bare_deep" and got["indicator"]["ratio"] == 1.28
+    assert got["indicator"]["ok"] and got["indicator"]["ratio_to_root"] == 1.40
+    assert got["overview"]["ratio"] == 1.19 and got["overview"]["ratio_to_root"] == 1.19
+    assert not bench_browser.judge({"bare": [1.0], "bare_deep": [1.0], "overview": [1.31],
+                                    "indicator": [1.0]})["overview"]["ok"]
