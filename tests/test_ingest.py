@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from metrics.catalog import default_catalog
@@ -176,3 +177,16 @@ def test_report_downloads_as_xlsx():
     book = pd.read_excel(io.BytesIO(r.to_xlsx()), sheet_name=None, engine="calamine")
     errors = book["错误"]
     assert list(errors["行号"]) == [3, 4] and set(errors["代码"]) == {"bad_period"}
+
+
+def test_messages_format_each_cell_as_before_when_values_repeat():
+    from metrics.ingest import report as rp
+    value = pd.Series([1.0, 12345.5, float("nan"), 1.0, 0.1 + 0.2], index=[7, 8, 9, 10, 11])
+    other = pd.Series([4.0, 4.0, None, 2.5, 3.0], index=[7, 8, 9, 10, 11])
+    f = rp.issues("large_change", row=[3, 4, 5, 6, 7], column="value", value=value, other=other)
+    assert f["message"].tolist() == ["数值 1 与上一季度的 4 相比变化过大，请核实",
+                                     "数值 12,345.5 与上一季度的 4 相比变化过大，请核实",
+                                     "数值  与上一季度的  相比变化过大，请核实",
+                                     "数值 1 与上一季度的 2.5 相比变化过大，请核实",
+                                     "数值 0.3 与上一季度的 3 相比变化过大，请核实"]
+    assert f["message_en"][1] == "Value 12,345.5 moved a lot from last quarter's 4: please check"

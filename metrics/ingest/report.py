@@ -25,8 +25,12 @@ _PLACEHOLDER = re.compile(r"(\{\w+\})")
 
 
 def _as_text(values, n: int) -> pd.Series:
+    """Cell values as message text: each distinct value formatted once (a warning column of 10⁶
+    rows holds far fewer distinct numbers), then spread back over the rows."""
     if isinstance(values, pd.Series):
-        return values.reset_index(drop=True).astype(object).map(_fmt_cell)
+        codes, uniques = pd.factorize(values.reset_index(drop=True).astype(object), use_na_sentinel=True)
+        text = np.array([_fmt_cell(u) for u in uniques] + [""], dtype=object)
+        return pd.Series(text[codes], dtype=object)
     return pd.Series([_fmt_cell(values)] * n, dtype=object)
 
 
@@ -38,12 +42,17 @@ def _fmt_cell(v) -> str:
     return str(v)
 
 
-def fill(template: str, n: int, **values) -> pd.Series:
-    """``template`` with ``{name}`` replaced by each row of ``values[name]`` (Series or scalar)."""
+def fill(template: str, n: int, _texts: dict | None = None, **values) -> pd.Series:
+    """``template`` with ``{name}`` replaced by each row of ``values[name]`` (Series or scalar).
+    ``_texts``: values already formatted (by name), shared between the two languages' messages."""
+    texts = {} if _texts is None else _texts
     out = pd.Series([""] * n, dtype=object)
     for part in _PLACEHOLDER.split(template):
-        if part.startswith("{") and part.endswith("}") and part[1:-1] in values:
-            out = out + _as_text(values[part[1:-1]], n)
+        name = part[1:-1]
+        if part.startswith("{") and part.endswith("}") and name in values:
+            if name not in texts:
+                texts[name] = _as_text(values[name], n)
+            out = out + texts[name]
         elif part:
             out = out + part
     return out
@@ -53,13 +62,14 @@ def issues(code: str, *, row, column, sheet="", key: str | None = None, **values
     """Findings of one code: ``row`` (list-like) and ``column``/``sheet``/message values (Series or scalar)."""
     n = len(row)
     zh, en = TEXT[key or f"msg_{code}"]
+    texts: dict[str, pd.Series] = {}      # each value column formatted once for both languages
     frame = pd.DataFrame({
         "sheet": _as_text(sheet, n) if isinstance(sheet, pd.Series) else [sheet] * n,
         "row": np.asarray(row, dtype=np.int64),
         "column": _as_text(column, n),
         "code": [code] * n,
-        "message": fill(zh, n, **values),
-        "message_en": fill(en, n, **values),
+        "message": fill(zh, n, texts, **values),
+        "message_en": fill(en, n, texts, **values),
     })
     return frame
 
