@@ -209,7 +209,28 @@ def with_unit(value: float | None, decimals: int, unit_text: str, lang: str = "z
     if text == "—" or not unit_text:
         return text
     sep = "" if unit_text == "%" or lang == "zh" else " "
+    if lang == "en" and text.lstrip("+-−") == "1":
+        unit_text = singular(unit_text)
     return f"{text}{sep}{unit_text}"
+
+
+_SINGULAR = {"children": "child", "consortia": "consortium", "persons": "person"}
+
+
+def singular(unit_en: str) -> str:
+    """An English count unit for one (1 station, 1 child); measures and per-units stay as they are."""
+    if "/" in unit_en or " " in unit_en:          # yuan/person, 10k yuan: not a count of things
+        return unit_en
+    head, dash, last = unit_en.rpartition("-")   # person-times, household-hours: the last word
+    if last in _SINGULAR:
+        one = _SINGULAR[last]
+    elif last.endswith("ies"):
+        one = last[:-3] + "y"
+    elif last.endswith("s") and len(last) > 2:
+        one = last[:-1]
+    else:
+        return unit_en
+    return f"{head}{dash}{one}"
 
 
 def basis_label(basis: str | None, lang: str = "zh") -> str:

@@ -75,3 +75,15 @@ def test_numbers_never_show_none_nan_or_negative_zero():
     assert i18n.with_unit(3.0, 1, "%", "en") == "3.0%"
     assert i18n.with_unit(3.0, 0, "座", "zh") == "3座"
     assert i18n.with_unit(3.0, 0, "units", "en") == "3 units"
+
+
+def test_english_count_units_are_singular_for_one():
+    assert i18n.with_unit(1, 0, "stations", "en") == "1 station"
+    assert i18n.with_unit(1, 0, "children", "en") == "1 child"
+    assert i18n.with_unit(1, 0, "facilities", "en") == "1 facility"
+    assert i18n.with_unit(1, 0, "person-times", "en", signed=True) == "+1 person-time"
+    assert i18n.with_unit(1, 1, "stations", "en") == "1.0 stations"       # a decimal reads plural
+    assert i18n.with_unit(2, 0, "stations", "en") == "2 stations"
+    assert i18n.with_unit(1, 0, "yuan/person", "en") == "1 yuan/person"   # a rate, not a count
+    assert i18n.with_unit(1, 0, "km", "en") == "1 km"
+    assert i18n.with_unit(1, 0, "座", "zh") == "1座"
