@@ -87,13 +87,18 @@ def figures_html(figures: list[tuple[str, str, str | None, str | None]]) -> str:
     return f'<div class="rr-figures">{"".join(cells)}</div>'
 
 
+def _cell(v) -> str:
+    """A table cell's text, escaped; a line may break after a slash (71,326 yuan/<wbr>person on a phone)."""
+    return html.escape("—" if pd.isna(v) else str(v)).replace("/", "/<wbr>")
+
+
 def table_html(frame: pd.DataFrame) -> str:
     """A table only to be read, as plain HTML (numbers right-aligned, text escaped)."""
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
     head = "".join(f'<th{" class=rr-num" if num else ""}>{html.escape(str(c))}</th>'   # aligned as its numbers
                    for c, num in zip(frame.columns, numeric))
     body = "".join(
-        "<tr>" + "".join(f'<td{" class=rr-num" if num else ""}>{html.escape("—" if pd.isna(v) else str(v))}</td>'
+        "<tr>" + "".join(f'<td{" class=rr-num" if num else ""}>{_cell(v)}</td>'
                          for v, num in zip(row, numeric)) + "</tr>"
         for row in frame.itertuples(index=False))
     return f'<div class="rr-table-wrap"><table class="rr-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'

@@ -251,6 +251,7 @@ def test_overview_phone_width(server, chromium):
         _screenshot(page, "overview_phone.png")
         assert widths["doc"] <= 390 + 4, f"the page overflows a 390 px phone horizontally: {widths}"
         assert widths["main"] <= widths["mainClient"] + 4, f"the main block overflows horizontally: {widths}"
+        _assert_tables_fit(page)
     finally:
         context.close()
 
@@ -277,8 +278,18 @@ def test_phone_english_cards_keep_words_whole(server, chromium):
         assert not broken, f"'Progress' breaks mid-word in the cards on a phone: {broken[:5]}"
         wrapped = [text for text, _, span in words if span != 1]
         assert not wrapped, f"'Progress NN%' wraps inside the card on a phone: {wrapped[:5]}"
+        _assert_tables_fit(page)
     finally:
         context.close()
+
+
+def _assert_tables_fit(page: Page) -> None:
+    """No table of the page scrolls sideways (the lagging list's last column, 应达, did on a phone)."""
+    sizes = _main(page).locator(".rr-table-wrap").evaluate_all(
+        "els => els.map(e => [e.scrollWidth, e.clientWidth, e.querySelector('th:last-child')?.textContent])")
+    assert sizes, "no static table on the page"
+    wide = [s for s in sizes if s[0] > s[1] + 1]
+    assert not wide, f"tables scroll sideways on a phone (scrollWidth, clientWidth, last column): {wide}"
 
 
 def test_language_switch_keeps_selection(server, page: Page):
