@@ -408,7 +408,7 @@ h3.rr-pillar{font-size:1.5rem;font-weight:600;line-height:1.2;color:#1f2329;marg
 .rr-help{cursor:help;color:#4a4a4a}
 .rr-table td.rr-num,.rr-table th.rr-num{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:640px){   /* after the table rules it overrides: a phone wraps cells instead of scrolling */
-  .rr-table td,.rr-table th{white-space:normal;word-break:keep-all}   /* words whole: 未达标, 53.9% */
+  .rr-table td,.rr-table th{white-space:normal;word-break:keep-all}   /* words whole: "Not met", 53.9% */
   .rr-table td:first-child{min-width:4.5em;word-break:normal;overflow-wrap:anywhere}}
 </style>
 """

@@ -99,8 +99,8 @@ def test_static_chart_and_table_keep_their_exports_and_build_the_figure_only_on_
     assert at.session_state["built"] == 0          # drawing the page built no plotly figure
     # the SVG through st.markdown (st.html's sanitiser drops SVG), the table through st.html
     assert any('<svg class="rr-chart"' in m.value for m in at.markdown)
-    html = at.html[0].value
-    assert "<th>地区</th>" in html and "&lt;b&gt;甲&lt;/b&gt;" in html and '<td class=rr-num>1.5</td>' in html
+    html = at.html[0].value.replace("<wbr>", "")     # a line may break after a slash: no text
+    assert "<th>地区</th>" in html and "&lt;b&gt;甲&lt;/b&gt;" in html and "<b>" not in html and '<td class=rr-num>1.5</td>' in html
     assert not at.dataframe
 
 
