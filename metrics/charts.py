@@ -178,7 +178,9 @@ def target_path_figure(status, base: str, lang: str = "zh", benchmark=None) -> g
     # every quarter on the axis, evenly spaced, from the first shown to the target period
     if path.quarters:
         quarter_axis(fig, path.quarters, lang)
-    fig.update_layout(yaxis_title=path.unit)
+    if path.unit:   # upright above the value labels, as on the page (a rotated CJK unit reads sideways)
+        fig.add_annotation(text=path.unit, x=0, y=1, xref="paper", yref="paper", xanchor="right",
+                           yanchor="bottom", showarrow=False, xshift=-6, yshift=6, name="unit")
     return apply_theme(fig)
 
 

@@ -109,6 +109,9 @@ def test_svg_and_plotly_draw_the_same_series(demo_store):
     fig = charts.target_path_figure(row, plan.base, "zh")
     assert [t.name for t in fig.data] == [t.name for t in path.traces]
     assert [len(t.x) for t in fig.data] == [len(t.points) for t in path.traces]
+    # the unit upright above the value labels, as in the SVG (a rotated 座 read sideways)
+    unit = [a for a in fig.layout.annotations if a.name == "unit"]
+    assert [a.text for a in unit] == ["座"] and unit[0].textangle in (None, 0) and not fig.layout.yaxis.title.text
 
 
 def test_ranking_html_lists_best_first_with_status_words_and_the_target():
