@@ -76,3 +76,24 @@ def test_browser_pages_are_judged_against_the_bare_page_at_their_kind_of_url():
     assert got["overview"]["ratio"] == 1.19 and got["overview"]["ratio_to_root"] == 1.19
     assert not bench_browser.judge({"bare": [1.0], "bare_deep": [1.0], "overview": [1.31],
                                     "indicator": [1.0]})["overview"]["ok"]
+
+
+def test_synthetic_facts_come_in_the_logs_order_with_every_value_once():
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from metrics.catalog import default_catalog
+    cat = default_catalog()
+    h = bench.make_hierarchy("county")
+    qs = ["2025Q1", "2025Q2", "2025Q3"]
+    t = bench.make_facts(cat, h, qs)
+    order = pc.sort_indices(t, [("period", "ascending"), ("region_code", "ascending")]).to_numpy()
+    assert (order == np.arange(t.num_rows)).all()          # (period, region) order: no sort needed
+    villages, data = len(h.leaves()), sum(e.role == "data" for e in cat.elements.values())
+    bench_elements = sum(e.role == "benchmark" for e in cat.elements.values())
+    assert t.num_rows == len(qs) * (villages * data + bench_elements)
+    keys = t.select(["region_code", "element_code", "period"]).to_pandas()
+    assert not keys.duplicated().any()
+    top = t.filter(pc.equal(t["region_code"], h.root.code))
+    assert top.num_rows == len(qs) * bench_elements and set(top["element_code"].to_pylist()) == \
+        {c for c, e in cat.elements.items() if e.role == "benchmark"}

@@ -112,7 +112,8 @@ def _round(el: Element, values: np.ndarray) -> np.ndarray:
 def make_facts(catalog: Catalog, hierarchy: Hierarchy, quarters: list[str], seed: int = SEED,
                leaves: list[str] | None = None, benchmarks: bool = True) -> pa.Table:
     """Facts (region_code, element_code, period, value) for every data element at every village
-    (or at ``leaves``), and benchmark elements at the top region. Built as arrays."""
+    (or at ``leaves``), and benchmark elements at the top region. Built as arrays, in (period,
+    region code) order."""
     rng = np.random.default_rng(seed + 1)
     villages = np.array(leaves if leaves is not None else [r.code for r in hierarchy.leaves()])
     n, q = len(villages), len(quarters)
@@ -143,25 +144,32 @@ def make_facts(catalog: Catalog, hierarchy: Hierarchy, quarters: list[str], seed
         pending = [c for c in pending if c not in done]
 
     e = len(data)
-    region_idx = np.repeat(np.arange(n, dtype=np.int32), e * q)
-    element_idx = np.tile(np.repeat(np.arange(e, dtype=np.int32), q), n)
-    period_idx = np.tile(np.arange(q, dtype=np.int32), n * e)
-    value = values.reshape(-1)
+    # rows in (period, region, element) order — the fact log's layout (partitioned by period,
+    # pruned by region code), so nothing needs sorting afterwards
+    region_idx = np.tile(np.repeat(np.arange(n, dtype=np.int32), e), q)
+    element_idx = np.tile(np.arange(e, dtype=np.int32), n * q)
+    period_idx = np.repeat(np.arange(q, dtype=np.int32), n * e)
+    value = values.transpose(2, 0, 1).reshape(-1)
     del values
-    region = pc.take(pa.array(villages, pa.string()), pa.array(region_idx))
-    element = pc.take(pa.array(data, pa.string()), pa.array(element_idx))
-    period = pc.take(pa.array(quarters, pa.string()), pa.array(period_idx))
-    del region_idx, element_idx, period_idx
+    table = pa.table({"region_code": pc.take(pa.array(villages, pa.string()), pa.array(region_idx)),
+                      "element_code": pc.take(pa.array(data, pa.string()), pa.array(element_idx)),
+                      "period": pc.take(pa.array(quarters, pa.string()), pa.array(period_idx)),
+                      "value": pa.array(value, pa.float64())})
+    del region_idx, element_idx, period_idx, value
     if bench and benchmarks:   # comparison series (e.g. rural income growth of the wider region), top region only
         top = hierarchy.root.code
-        b_growth = np.round(rng.uniform(5.5, 9.5, (len(bench), q)), 2).reshape(-1)
-        region = pa.concat_arrays([pa.array([top] * (len(bench) * q), pa.string()), region])
-        element = pa.concat_arrays([pa.array(np.repeat(bench, q).tolist(), pa.string()), element])
-        period = pa.concat_arrays([pa.array(quarters * len(bench), pa.string()), period])
-        value = np.concatenate([b_growth, value])
-    table = pa.table({"region_code": region, "element_code": element, "period": period,
-                      "value": pa.array(value, pa.float64())})
-    del region, element, period, value
+        b_growth = np.round(rng.uniform(5.5, 9.5, (len(bench), q)), 2)
+        nb = len(bench)
+        bench_rows = pa.table({"region_code": pa.array([top] * (nb * q), pa.string()),
+                               "element_code": pa.array(bench * q, pa.string()),
+                               "period": pa.array(np.repeat(quarters, nb).tolist(), pa.string()),
+                               "value": pa.array(b_growth.T.reshape(-1), pa.float64())})
+        # each quarter's benchmark rows before its villages (the top region's code sorts first)
+        block = n * e
+        table = pa.concat_tables([part for p in range(q) for part in
+                                  (bench_rows.slice(p * nb, nb), table.slice(p * block, block))])
+    if not np.all(villages[:-1] <= villages[1:]):
+        table = table.sort_by([("period", "ascending"), ("region_code", "ascending")])
     return table
 
 
