@@ -137,6 +137,39 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
         con.close()
 
 
+def _current_of_snapshot(con: duckdb.DuckDBPyConnection, layout: Layout, snapshot_id: int, ids: list[int]) -> None:
+    """``keys``: the keys ``snapshot_id`` published; ``newvals``: their current values among the
+    active snapshots ``ids`` (none where no active snapshot has the key).
+
+    The log is scanned one (quarter, group) at a time, pruned by the group's code range, into a
+    plain table before anything is grouped or joined: an aggregate straight over the log's Arrow
+    scan sized itself for the whole quarter (8·10⁷ rows at national scale) and failed under the
+    connection's memory limit."""
+    con.execute("CREATE TEMP TABLE snap_keys AS SELECT region_code, element_code, period FROM log_ds "
+                "WHERE snapshot_id = $s", {"s": snapshot_id})
+    con.execute("CREATE TEMP TABLE keys AS SELECT DISTINCT region_code, element_code, period FROM snap_keys")
+    con.execute("DROP TABLE snap_keys")
+    con.execute("""CREATE TEMP TABLE newvals (region_code VARCHAR, element_code VARCHAR, period VARCHAR,
+                   value DOUBLE, snapshot_id INTEGER)""")
+    ranges = {g: (lo, hi) for g, lo, hi in layout.group_ranges}
+    parts = con.execute("""SELECT DISTINCT k.period, r.grp FROM keys k JOIN regions r ON r.code = k.region_code
+                           ORDER BY 1, 2 NULLS FIRST""").fetchall()
+    for period, grp in parts:
+        lo, hi = ranges[grp] if grp is not None else (layout.root, layout.root)   # None: the root's own rows
+        con.execute("""CREATE OR REPLACE TEMP TABLE candidates AS
+                       SELECT region_code, element_code, period, value, snapshot_id FROM log_ds
+                       WHERE period = $p AND region_code >= $lo AND region_code <= $hi
+                         AND snapshot_id IN (SELECT unnest($ids::INTEGER[]))""",
+                    {"p": period, "lo": lo, "hi": hi, "ids": ids})
+        con.execute("""INSERT INTO newvals
+                       SELECT c.region_code, c.element_code, c.period, arg_max(c.value, c.snapshot_id),
+                              max(c.snapshot_id)
+                       FROM candidates c SEMI JOIN keys k ON k.region_code = c.region_code
+                            AND k.element_code = c.element_code AND k.period = c.period
+                       GROUP BY ALL""")
+    con.execute("DROP TABLE IF EXISTS candidates")
+
+
 def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_id: int, active: set[int],
           tag: str, published: pa.Table | None = None) -> ShardMap:
     """The shard set after one event on ``snapshot_id`` (publish, retract or restore), given the
@@ -157,17 +190,7 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
             con.execute(f"""CREATE TEMP TABLE newvals AS SELECT {_FACT_COLS} FROM published_t""")  # noqa: S608
             con.execute("CREATE TEMP TABLE keys AS SELECT region_code, element_code, period FROM newvals")
         else:
-            con.execute("""CREATE TEMP TABLE keys AS SELECT DISTINCT region_code, element_code, period
-                           FROM log_ds WHERE snapshot_id = $s""", {"s": snapshot_id})
-            con.execute(
-                """CREATE TEMP TABLE newvals AS
-                   SELECT l.region_code, l.element_code, l.period, arg_max(l.value, l.snapshot_id) AS value,
-                          max(l.snapshot_id) AS snapshot_id
-                   FROM log_ds l SEMI JOIN keys k ON k.region_code = l.region_code
-                        AND k.element_code = l.element_code AND k.period = l.period
-                   WHERE l.period IN (SELECT DISTINCT period FROM keys)
-                     AND l.snapshot_id IN (SELECT unnest($ids::INTEGER[]))
-                   GROUP BY ALL""", {"ids": ids})
+            _current_of_snapshot(con, layout, snapshot_id, ids)
         out: ShardMap = {p: dict(g) for p, g in shards.items()}
         periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM keys ORDER BY 1").fetchall()]
         for p in periods:
