@@ -76,15 +76,18 @@ class Layout:
     @classmethod
     def of(cls, hierarchy: Hierarchy, catalog: Catalog, split: int | None = None) -> Layout:
         split = int(len(hierarchy) > SPLIT_REGIONS) if split is None else split
-        rows, depth, grp = [], {}, {}
+        # built from Python lists: iterating or ``isin`` over a pandas string column costs seconds
+        # at national scale (5·10⁵ regions)
+        rows, depth, grp, leaf = [], {}, {}, []
         for r in hierarchy.in_order():       # parents come before children
             d = depth[r.parent] + 1 if r.parent else 0
             g = None if d < split else (r.code if d == split else grp[r.parent])
             depth[r.code], grp[r.code] = d, g
             rows.append((r.code, r.parent, d, r.level, g))
+            leaf.append(not r.children)
         regions = pd.DataFrame(rows, columns=["code", "parent", "depth", "level", "grp"])
         regions["depth"] = regions["depth"].astype("int32")
-        regions["leaf"] = ~regions["code"].isin(regions["parent"].dropna())
+        regions["leaf"] = leaf
         elements = pd.DataFrame(
             [(e.code, e.aggregation, e.weight) for e in catalog.elements.values()],
             columns=["code", "aggregation", "weight"])
@@ -92,8 +95,7 @@ class Layout:
             [(i.formula["element"], i.formula["level"]) for i in catalog.indicators.values()
              if i.kind == "coverage"], columns=["element", "level"]).drop_duplicates()
         unit_counts = regions.groupby("level").size().rename("n").reset_index()
-        shard_of = {c: (TOP if split and d <= 1 else g)
-                    for c, d, g in zip(regions["code"], regions["depth"], regions["grp"])}
+        shard_of = {c: (TOP if split and d <= 1 else g) for c, _, d, _, g in rows}
         digest = hashlib.sha256()
         digest.update(json.dumps([split, rows, elements.values.tolist(), coverage.values.tolist()],
                                  default=str).encode())
@@ -101,8 +103,8 @@ class Layout:
         ranges = below.groupby("grp")["code"].agg(["min", "max"])
         group_ranges = [(g, lo, hi) for g, lo, hi in zip(ranges.index, ranges["min"], ranges["max"])]
         return cls(regions, elements, coverage, unit_counts, hierarchy.root.code, hierarchy.root.level,
-                   shard_of, frozenset(regions["code"][regions["leaf"]]), digest.hexdigest()[:16], split,
-                   group_ranges)
+                   shard_of, frozenset(row[0] for row, is_leaf in zip(rows, leaf) if is_leaf),
+                   digest.hexdigest()[:16], split, group_ranges)
 
     def load(self, con: duckdb.DuckDBPyConnection) -> None:
         """Create the layout tables (regions, elements, coverage_spec, unit_counts, closure)."""
