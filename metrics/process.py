@@ -24,6 +24,7 @@ import os
 import sys
 
 _settled = False
+GEN0_THRESHOLD = 100_000
 
 
 def settle(store=None) -> None:
@@ -41,6 +42,12 @@ def settle(store=None) -> None:
     _settled = True
     gc.collect()
     gc.freeze()
+    # A page call at the top of the nation allocates ~5·10⁴ containers (4,100 statuses, their
+    # assessments and series) that live until it returns and hold no cycles (reference counting
+    # frees them). At the default threshold (700) the collector ran ~70 times inside one call,
+    # walking what the call had built so far: p95 of the top overview 38.5 → 27.9 ms with this.
+    # Cyclic garbage of other code now waits for 10⁵ allocations — a few MB at most.
+    gc.set_threshold(GEN0_THRESHOLD, *gc.get_threshold()[1:])
     atexit.register(gc.unfreeze)    # a normal exit still frees them (bindings report leaks otherwise)
 
 

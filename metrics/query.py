@@ -188,7 +188,7 @@ def basis_series(catalog: Catalog, plan: Plan, indicator: Indicator,
 def _untargeted(cat: Catalog, plan: Plan, indicator: Indicator, period: str, series: list[tuple[str, float]],
                 shown: list[tuple[str, float]]) -> progress.Assessment:
     """The assessment of an indicator without a target: its value, else why there is none."""
-    value = dict(shown).get(period)
+    value = shown[-1][1] if shown and shown[-1][0] == period else None   # series end at ``period``
     status = "no_target" if value is not None else "no_data"
     assessment = progress.Assessment(status, value=value, basis=indicator.basis,
                                      reason="no_target" if value is not None else "no_value")
@@ -357,6 +357,23 @@ def assess_overview(store: Store, region_code: str, period: str, plan: Plan
     both = assess_many(store, [region_code] + children, period, plan)
     own = both.pop(region_code)
     return own, both
+
+
+def provenance_many(store: Store, region_code: str, period: str, indicator_codes: list[str]) -> dict:
+    """``provenance`` for many indicators from one rollup query: {indicator code: snapshot or None}."""
+    cat = store.catalog
+    wanted = {c: rollup_code(cat.indicators[c]) for c in indicator_codes}
+    rows = store.rollup_arrays([region_code], sorted({e for codes in wanted.values() for e in codes}), period, period)
+    newest: dict[str, int] = {}
+    for element, snap in zip(rows["element_code"].tolist(), rows["snapshot_id"].tolist()):
+        if snap is not None and snap == snap:
+            newest[element] = max(newest.get(element, snap), int(snap))
+    by_id = {s.id: s for s in store.snapshots()} if newest else {}
+    out = {}
+    for code, elements in wanted.items():
+        ids = [newest[e] for e in elements if e in newest]
+        out[code] = by_id.get(max(ids)) if ids else None
+    return out
 
 
 def provenance(store: Store, region_code: str, period: str, indicator_code: str):

@@ -126,8 +126,17 @@ class IndicatorGrid:
 
 
 def series_of(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, float]]]:
-    """Each row's (quarter, value) list where the value is not NaN."""
-    return [list(compress(zip(quarters, row), have)) for row, have in zip(values.tolist(), (~np.isnan(values)).tolist())]
+    """Each row's (quarter, value) list where the value is not NaN. Only the columns between the
+    first and last with any value are walked (a page's grid starts at the plan's base, years
+    before most data), and a row without gaps is zipped whole."""
+    have = ~np.isnan(values)
+    cols = have.any(axis=0)
+    if not cols.any():
+        return [[] for _ in range(len(values))]
+    lo, hi = int(cols.argmax()), len(cols) - int(cols[::-1].argmax())
+    qs, have = quarters[lo:hi], have[:, lo:hi]
+    return [list(zip(qs, row)) if whole else list(compress(zip(qs, row), mask))
+            for row, mask, whole in zip(values[:, lo:hi].tolist(), have.tolist(), have.all(axis=1).tolist())]
 
 
 def _element_grid(store: Store, region_codes: list[str], codes: list[str], quarters: list[str]) -> np.ndarray:

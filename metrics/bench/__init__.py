@@ -51,6 +51,7 @@ def _regions(store) -> dict[str, str]:
 def page_calls(store) -> list[tuple[str, Callable[[], object]]]:
     """(name, call) for every page at every region kind: exactly the core calls the pages make."""
     from metrics import query
+    from metrics.export.report.data import report_data
     cat = store.catalog
     plan, period = query.resolve_plan(store, None, None)
     if plan is None:
@@ -70,8 +71,8 @@ def page_calls(store) -> list[tuple[str, Callable[[], object]]]:
         def comparison(r=r):
             return query.assess_subregions(store, r, period, plan)
 
-        def report(r=r):
-            return query.assess_region(store, r, period, plan.id), query.assess_subregions(store, r, period, plan)
+        def report(r=r):    # what building the report reads (metrics.export.report.data)
+            return report_data(store, r, period, plan.id)
 
         calls += [(f"overview/{kind}", overview), (f"indicator/{kind}", indicator_page),
                   (f"comparison/{kind}", comparison), (f"report data/{kind}", report)]

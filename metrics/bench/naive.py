@@ -29,6 +29,9 @@ class NaiveStore:
     def snapshots(self):
         return self._store.snapshots()
 
+    def version(self):
+        return self._store.version()
+
     def periods_with_data(self) -> list[str]:
         return self._store.periods_with_data()
 

@@ -145,10 +145,8 @@ def report_data(store: Store, region: str | None, period: str | None, plan_id: s
     assessed = query.assess_many(view, codes, period, plan)
     rows = assessed.pop(region)
     live = [s for s in view.snapshots() if not s.retracted]   # an as-of view lists them as they were then
-    provenance = {}
-    for r in rows:
-        snap = query.provenance(view, region, period, r.indicator.code)
-        provenance[r.indicator.code] = snap.id if snap is not None else None
+    snaps = query.provenance_many(view, region, period, [r.indicator.code for r in rows])   # one query
+    provenance = {code: snap.id if snap is not None else None for code, snap in snaps.items()}
     used = {sid for sid in provenance.values() if sid is not None}
     benchmarks = {r.indicator.code: query.benchmark_series(view, region, r.target.benchmark)
                   for r in rows if r.target is not None and r.target.kind == "relative"}
