@@ -54,7 +54,21 @@ def test_bench_county_scale(tmp_path, monkeypatch):
 
     out = io.StringIO()
     bench.print_report(result, file=out)
-    assert "overview/top" in out.getvalue()
+    assert "overview/top" in out.getvalue() and "FAILED" not in out.getvalue()
+    assert result["failures"] == [] and again["failures"] == []
+
+    # a step that fails late keeps what was measured before it and says what it left behind
+    def no_retract(self, *a, **k):
+        raise MemoryError("out of memory (simulated)")
+    monkeypatch.setattr(Store, "retract", no_retract)
+    failed = bench.run(scale="county", repeats=1, naive=False)
+    assert failed["pages"] and failed["publish"]["rows"] > 0 and failed["serve"]["sessions"] == 5
+    (f,) = failed["failures"]
+    snap = failed["publish"]["snapshot_id"]
+    assert f["step"] == "retract" and "MemoryError" in f["error"] and f"retract {snap}" in f["left_behind"]
+    out = io.StringIO()
+    bench.print_report(failed, file=out)
+    assert "FAILED retract" in out.getvalue()
 
 
 def test_synthetic_codes_do_not_collide_with_demo():
@@ -97,3 +111,16 @@ def test_synthetic_facts_come_in_the_logs_order_with_every_value_once():
     top = t.filter(pc.equal(t["region_code"], h.root.code))
     assert top.num_rows == len(qs) * bench_elements and set(top["element_code"].to_pylist()) == \
         {c for c, e in cat.elements.items() if e.role == "benchmark"}
+
+
+def test_bench_command_prints_what_it_measured_and_fails_when_a_step_failed(monkeypatch, capsys):
+    import argparse
+
+    from metrics.store import cli
+    measured = {"scale": "county", "pages": {}, "failures": [{"step": "serve", "error": "OSError: x"}]}
+    monkeypatch.setattr(bench, "run", lambda **kw: measured)
+    args = argparse.Namespace(scale="county", repeats=1, browser=False, ingest=False, json=True)
+    assert cli.cmd_bench(args) == 1
+    assert json.loads(capsys.readouterr().out)["failures"][0]["step"] == "serve"
+    measured["failures"] = []
+    assert cli.cmd_bench(args) == 0

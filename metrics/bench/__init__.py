@@ -152,23 +152,43 @@ def run(scale: str = "province", repeats: int = 20, seed: int = SEED, browser: b
         pages[name] = entry
 
     say("pages: " + json.dumps(pages))
+    # each step after the pages on its own: a late failure (the first nation run's retract ran out
+    # of memory after 25 minutes) keeps what was measured before it, and says what it left behind
+    failures: list[dict] = []
+
+    def step(name: str, fn: Callable[[], dict | None], left_behind: str = "") -> dict | None:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - reported in the result and by the exit code
+            failures.append({"step": name, "error": f"{type(exc).__name__}: {exc}"[-2000:],
+                             **({"left_behind": left_behind} if left_behind else {})})
+            say(f"{name} failed: {exc}")
+            return None
+
+    def measured_publish() -> dict:
+        with tempfile.TemporaryDirectory(prefix="rrtt-bench-") as tmp:
+            upload = str(Path(tmp) / "bench-quarter.csv")
+            _child("prepare", data_dir, scale, upload)
+            return _child("publish", data_dir, scale, upload)
+
     say("publishing one province's quarter in a separate process")
-    with tempfile.TemporaryDirectory(prefix="rrtt-bench-") as tmp:
-        upload = str(Path(tmp) / "bench-quarter.csv")
-        _child("prepare", data_dir, scale, upload)
-        publish = _child("publish", data_dir, scale, upload)
+    publish = step("publish", measured_publish)
     say("publish: " + json.dumps(publish))
     say("serving 5 concurrent sessions in a separate process")
-    serve = _child("serve", data_dir, scale)
-    t = time.perf_counter()
-    store.retract(publish["snapshot_id"], user=_bench_user(), comment="bench: undo the measured publish")
-    publish["retract_s"] = round(time.perf_counter() - t, 3)
+    serve = step("serve", lambda: _child("serve", data_dir, scale))
+    if publish is not None:
+        def undo() -> None:
+            t = time.perf_counter()
+            store.retract(publish["snapshot_id"], user=_bench_user(), comment="bench: undo the measured publish")
+            publish["retract_s"] = round(time.perf_counter() - t, 3)
+        step("retract", undo, left_behind=f"snapshot {publish['snapshot_id']} is still published in the cached "
+                                          f"data: python -m metrics --data-dir {data_dir} retract {publish['snapshot_id']}")
 
     result = {
         "scale": scale, "facts": info["facts"], "pages": pages,
         "publish": publish, "serve": serve,
         "hierarchy": {"regions": len(hierarchy), "levels": levels},
-        "data": info, "repeats": repeats,
+        "data": info, "repeats": repeats, "failures": failures,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "duckdb": __import__("duckdb").__version__, "deltalake": __import__("deltalake").__version__},
     }
@@ -203,8 +223,12 @@ def print_report(result: dict, file=None) -> None:
         speed = "—" if e["speedup"] is None else f"{e['speedup']:,.0f}×"
         p(f"  {name:28} {e['median_ms']:>10.1f} {e['p95_ms']:>10.1f} {naive:>12} {speed:>10}")
     pub, srv = result["publish"], result["serve"]
-    p(f"  publish {pub['rows']:,} rows: {pub['seconds']:.2f} s (validate {pub['validate_s']:.2f}, "
-      f"publish {pub['publish_s']:.2f}), peak RSS {pub['peak_rss_mib']:,.0f} MiB")
-    p(f"  serve {srv['sessions']} sessions: RSS {srv['rss_mib']:,.0f} MiB ({srv['calls']} calls, "
-      f"{len(srv['errors'])} errors)")
+    if pub:
+        p(f"  publish {pub['rows']:,} rows: {pub['seconds']:.2f} s (validate {pub['validate_s']:.2f}, "
+          f"publish {pub['publish_s']:.2f}), peak RSS {pub['peak_rss_mib']:,.0f} MiB")
+    if srv:
+        p(f"  serve {srv['sessions']} sessions: RSS {srv['rss_mib']:,.0f} MiB ({srv['calls']} calls, "
+          f"{len(srv['errors'])} errors)")
+    for f in result.get("failures", []):
+        p(f"  FAILED {f['step']}: {f['error']}" + (f" — {f['left_behind']}" if f.get("left_behind") else ""))
     p(f"  total {result['total_s']:.1f} s")

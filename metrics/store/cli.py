@@ -110,7 +110,7 @@ def cmd_bench(args) -> int:
         _print_json(result)
     else:
         bench.print_report(result)
-    return 0
+    return 1 if result.get("failures") else 0   # what was measured is printed either way
 
 
 def register(sub) -> None:
