@@ -25,6 +25,9 @@ from tests.browser_support import ROOT
 OUT = ROOT / "tests" / "artifacts" / "shots"
 PAGES = {"overview": ("/", 0), "indicator": ("/indicator?indicator=toilets_built", 0),
          "compare": ("/compare", 1)}
+_CONTENT_HEIGHT = """() => Math.max(...['stMain', 'stAppViewContainer', 'stMainBlockContainer'].map(id => {
+  const e = document.querySelector(`[data-testid="${id}"]`);
+  return e ? Math.max(e.scrollHeight, e.getBoundingClientRect().bottom) : 0; }))"""
 VIEWS = {"laptop": {"viewport": {"width": 1400, "height": 1000}},
          "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
                    "device_scale_factor": 2}}
@@ -58,10 +61,18 @@ def shoot(base: str, only: str = "") -> list[Path]:
                                      .every(d => d.querySelector('canvas'))""", timeout=120_000)
                         except PlaywrightTimeout:
                             print("NOT READY (screenshot anyway):", stem)
-                        size = page.viewport_size
-                        height = page.evaluate(
-                            "() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-                        page.set_viewport_size({"width": size["width"], "height": min(height, 9000)})
+                        # Streamlit scrolls inside its own container, so a full-page shot is the
+                        # viewport: grow the viewport to the content, with every card laid out
+                        # (off-screen cards skip layout: content-visibility) until the height holds
+                        page.add_style_tag(content=".rr-grid>.rr-card{content-visibility:visible!important}")
+                        size, height = page.viewport_size, 0
+                        for _ in range(5):
+                            page.wait_for_timeout(400)
+                            now = min(page.evaluate(_CONTENT_HEIGHT), 9000)
+                            if now <= height:
+                                break
+                            height = now
+                            page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
                         page.wait_for_timeout(900)
                         file = OUT / f"{stem}.png"
                         page.screenshot(path=str(file), full_page=True)
