@@ -177,3 +177,35 @@ def test_rows_beyond_the_upper_cache_are_read_by_sql_and_equal(demo_store, monke
     cached = len(small._upper)
     shards = len([f for g in demo_store.manifest()["shards"].values() for f in g.values()])
     assert (cached == 0) if cache_bytes == 0 else (0 < cached < shards)
+
+
+def test_as_of_a_few_publishes_back_rederives_only_the_shards_they_touch(tmp_path, split, monkeypatch):
+    """A past state is made from the live shard set (hard links) plus the shards of the snapshots
+    whose state differs — not rebuilt from the log — and equals a full rebuild for that state."""
+    store = make_store(tmp_path / "s")
+    base = [(v, "toilets_built", p, float(i + 1)) for i, v in enumerate(VILLAGES) for p in ("2024Q1", "2024Q2")]
+    base += [(v, "road_km_total", "2024Q2", 10.0 + i) for i, v in enumerate(VILLAGES)]
+    store.publish(frame(base), user=ANALYST, comment="", source_name="a.csv", source_sha256="0")
+    first = store.snapshots()[-1].id
+    store.publish(frame([(VILLAGES[0], "toilets_built", "2024Q2", 50.0)]), user=ANALYST, comment="",
+                  source_name="b.csv", source_sha256="0")
+    store.publish(frame([(VILLAGES[3], "road_km_total", "2024Q2", 99.0)]), user=ANALYST, comment="",
+                  source_name="c.csv", source_sha256="0")
+    store.retract(first + 1, user=ANALYST)
+    live_files = sh.shard_files(store.manifest()["shards"])
+
+    def no_rebuild(*a, **k):
+        raise AssertionError("a past state a few publishes back was rebuilt from the whole log")
+    monkeypatch.setattr(sh, "rebuild", no_rebuild)
+    view = store.at(snapshot=first)
+    got = view_rows(view)
+    monkeypatch.undo()
+    want_dir = tmp_path / "want"
+    want = all_rows(want_dir, sh.rebuild(want_dir, store.layout, store.log, view.active, "check"))
+    assert_same(got, want)
+    assert 50.0 not in got["value_sum"].tolist() and view.active == {first}
+    # shards the later snapshots did not touch are the live files themselves (linked, not copied)
+    linked = [rel for rel in sh.shard_files(view._shards()) if rel in live_files]
+    assert any(rel.startswith("2024Q1/") for rel in linked), view._shards()   # 2024Q1: untouched since
+    for rel in linked:
+        assert (view._shard_root() / rel).stat().st_ino == (store.shard_dir / rel).stat().st_ino
