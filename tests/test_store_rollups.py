@@ -209,3 +209,19 @@ def test_as_of_a_few_publishes_back_rederives_only_the_shards_they_touch(tmp_pat
     assert any(rel.startswith("2024Q1/") for rel in linked), view._shards()   # 2024Q1: untouched since
     for rel in linked:
         assert (view._shard_root() / rel).stat().st_ino == (store.shard_dir / rel).stat().st_ino
+
+
+def test_current_values_by_categorical_or_text_keys_agree(demo_store):
+    """The validator looks values up with categorical keys (millions of them): the answer is the
+    one text keys get, in the keys' order, with nothing where nothing is published."""
+    facts = demo_store.current_facts().sample(400, random_state=7)
+    keys = facts[["region_code", "element_code", "period"]].reset_index(drop=True)
+    missing = pd.DataFrame([("990000000000", "no_such_element", "2024Q2"), (keys.iat[0, 0], keys.iat[0, 1], "1999Q1")],
+                           columns=keys.columns)
+    keys = pd.concat([missing.iloc[:1], keys, missing.iloc[1:]], ignore_index=True)
+    text = demo_store.current_values(keys)
+    cat = demo_store.current_values(keys.astype("category"), unique=True)
+    assert text["value"].isna().tolist() == cat["value"].isna().tolist() == [True] + [False] * 400 + [True]
+    np.testing.assert_array_equal(text["value"].to_numpy(), cat["value"].to_numpy())
+    np.testing.assert_array_equal(cat["value"].to_numpy()[1:-1], facts["value"].to_numpy())
+    assert cat["snapshot_id"].tolist()[1:-1] == facts["snapshot_id"].tolist() and cat["snapshot_id"].isna().iloc[0]

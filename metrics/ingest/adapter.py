@@ -14,12 +14,13 @@ from metrics.store import Store
 KEY = ["region_code", "element_code", "period"]
 
 
-def current_values(store: Store, keys: pd.DataFrame) -> pd.DataFrame:
-    """``keys`` (region_code, element_code, period) with the current value (NaN where none)."""
+def current_values(store: Store, keys: pd.DataFrame, unique: bool = False) -> pd.DataFrame:
+    """``keys`` (region_code, element_code, period) with the current value (NaN where none).
+    ``unique``: no key is repeated (the validator's look-up), so none need removing."""
     keys = keys[KEY].reset_index(drop=True)
     if keys.empty or store.is_empty():      # a first upload: nothing to look up
         return keys.assign(value=np.nan)
-    return store.current_values(keys)
+    return store.current_values(keys, unique=unique)
 
 
 def publish(store: Store, facts: pd.DataFrame, *, user, comment: str, source_name: str, source_sha256: str):

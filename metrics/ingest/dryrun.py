@@ -27,7 +27,8 @@ TOLERANCE = 1e-9
 def rules_for(store: Store, parent: str | None = None, last_period: str | None = None) -> Rules:
     s = paths.settings(store.dir)
     return Rules(catalog=store.catalog, hierarchy=store.hierarchy,
-                 current_values=None if store.is_empty() else (lambda keys: adapter.current_values(store, keys)),
+                 current_values=None if store.is_empty() else (
+                     lambda keys: adapter.current_values(store, keys, unique=True)),   # keys of pd.unique
                  locked=locks.locked_periods(store.dir), parent=parent or None, last_period=last_period,
                  large_change_factor=float(s["large_change_factor"]), max_mb=float(s["max_upload_mb"]),
                  max_rows=int(s["max_upload_rows"]))

@@ -116,23 +116,26 @@ class ReadMixin:
     def is_empty(self) -> bool:
         return not self._active()
 
-    def current_values(self, keys: pd.DataFrame) -> pd.DataFrame:
+    def current_values(self, keys: pd.DataFrame, unique: bool = False) -> pd.DataFrame:
         """``keys`` (region_code, element_code, period) with the current leaf ``value`` and the
-        ``snapshot_id`` it comes from (NaN / <NA> where nothing is published)."""
+        ``snapshot_id`` it comes from (NaN / <NA> where nothing is published), in the keys' order.
+        ``unique``: the caller's keys have no duplicates (the look-up skips removing them)."""
         keys = keys[KEY_COLUMNS]
         keys = keys.astype({c: str for c in KEY_COLUMNS if not isinstance(keys[c].dtype, pd.CategoricalDtype)})
-        keys = keys.drop_duplicates().reset_index(drop=True)
-        empty = keys.assign(value=np.nan, snapshot_id=pd.array([None] * len(keys), dtype="Int32"))
+        if not unique:
+            keys = keys.drop_duplicates()
+        keys = keys.reset_index(drop=True)
         regions = self.layout.regions
         group_of = pd.Series(regions["grp"].where(regions["grp"].notna(), TOP).to_numpy(), index=regions["code"])
-        pairs = keys[["region_code", "period"]].drop_duplicates()
+        pairs = _region_period_pairs(keys)
         pairs = pd.DataFrame({"period": pairs["period"].to_numpy(),
                               "grp": pairs["region_code"].map(group_of).to_numpy()}).dropna().drop_duplicates()
         shards = self._shards()
         files = sorted({self._shard_root() / shards[p][g]
                         for p, g in zip(pairs["period"], pairs["grp"]) if g in shards.get(p, {})})
         if not files or keys.empty:
-            return empty
+            return keys.assign(value=np.nan, snapshot_id=pd.arrays.IntegerArray(
+                np.zeros(len(keys), dtype=np.int32), np.ones(len(keys), dtype=bool)))
         reader = ShardReader.get()
         aliases = [reader.alias(f) for f in files]
         cur = reader.con.cursor()
@@ -140,17 +143,23 @@ class ReadMixin:
             cur.register("wanted_keys", keys.assign(i=np.arange(len(keys), dtype=np.int64)))
             union = " UNION ALL ".join(f"SELECT * FROM {a}.facts" for a in aliases)  # noqa: S608
             # categorical key columns arrive as ENUMs: compared as text
+            # only the keys found come back, with their position (no sort of every key)
             found = cur.execute(
-                f"""SELECT f.value, f.snapshot_id
+                f"""SELECT k.i, f.value, f.snapshot_id
                     FROM (SELECT region_code::VARCHAR AS region_code, element_code::VARCHAR AS element_code,
                                  period::VARCHAR AS period, i FROM wanted_keys) k
-                    LEFT JOIN ({union}) f USING (region_code, element_code, period)
-                    ORDER BY k.i""").fetchnumpy()  # noqa: S608
+                    JOIN ({union}) f USING (region_code, element_code, period)""").fetchnumpy()  # noqa: S608
         finally:
             cur.close()
-        value, snap = np.ma.asarray(found["value"]), np.ma.asarray(found["snapshot_id"])   # masked where NULL
-        out = keys.assign(value=value.astype(float).filled(np.nan))
-        out["snapshot_id"] = pd.arrays.IntegerArray(snap.filled(0).astype(np.int32), np.ma.getmaskarray(snap))
+        i = np.asarray(found["i"], dtype=np.int64)
+        value = np.full(len(keys), np.nan)
+        value[i] = np.ma.filled(np.ma.asarray(found["value"], dtype=float), np.nan)
+        snap = np.zeros(len(keys), dtype=np.int32)
+        missing = np.ones(len(keys), dtype=bool)
+        snap[i] = np.ma.filled(np.ma.asarray(found["snapshot_id"]), 0).astype(np.int32)
+        missing[i] = np.ma.getmaskarray(np.ma.asarray(found["snapshot_id"]))
+        out = keys.assign(value=value)
+        out["snapshot_id"] = pd.arrays.IntegerArray(snap, missing)
         return out
 
     def current_facts(self) -> pd.DataFrame:
@@ -195,6 +204,19 @@ class ReadMixin:
         both = old.merge(new, on=KEY_COLUMNS, how="outer")
         changed = ~((both["old"] == both["new"]) | (both["old"].isna() & both["new"].isna()))
         return both[changed].sort_values(KEY_COLUMNS).reset_index(drop=True)[cols]
+
+
+def _region_period_pairs(keys: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (region_code, period) of ``keys``: from the category codes when both columns
+    are categorical (millions of keys, a few thousand pairs), else by dropping duplicates."""
+    r, p = keys["region_code"], keys["period"]
+    if not (isinstance(r.dtype, pd.CategoricalDtype) and isinstance(p.dtype, pd.CategoricalDtype)):
+        return keys[["region_code", "period"]].drop_duplicates()
+    n = len(p.cat.categories) + 1
+    combo = pd.unique(r.cat.codes.to_numpy(np.int64) * n + p.cat.codes.to_numpy(np.int64))
+    combo = combo[(combo // n >= 0) & (combo % n < n - 1)]      # no missing (-1) codes
+    return pd.DataFrame({"region_code": np.asarray(r.cat.categories)[combo // n],
+                         "period": np.asarray(p.cat.categories)[combo % n]})
 
 
 class StoreView(ReadMixin):
