@@ -100,8 +100,10 @@ def test_upload_fix_publish_overview_retract(data_dir, tmp_path):
         open_page(page, "数据上传")
         page.locator("input[type=file]").first.set_input_files(str(bad))
         expect(main.get_by_text("校验未通过")).to_be_visible()
-        expect(main.get_by_text("numerator_exceeds_denominator").first.or_(
-            main.get_by_test_id("stDataFrame").first)).to_be_visible()
+        # the code in the issues table (a data grid: its cells may or may not be in the DOM yet);
+        # .first over the union: both may match at once (a strict-mode error otherwise)
+        expect(main.get_by_text("numerator_exceeds_denominator").or_(
+            main.get_by_test_id("stDataFrame")).first).to_be_visible()
         _shot(page, "upload_errors.png")
         assert Store(data_dir).snapshots()[-1].source_name != bad.name
 
