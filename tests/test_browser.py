@@ -112,6 +112,14 @@ def _screenshot(page: Page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def _phone(chromium):
+    """A 390 px phone (touch, 2× pixels): its context (to close) and a page in it."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                   is_mobile=True, has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(TIMEOUT)
+    return context, context.new_page()
+
+
 def _main(page: Page):
     return page.get_by_test_id("stMain")
 
@@ -242,10 +250,7 @@ def test_compare_heatmap(server, page: Page):
 
 
 def test_overview_phone_width(server, chromium):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                   is_mobile=True, has_touch=True, device_scale_factor=2)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
+    context, page = _phone(chromium)
     try:
         _open_overview(page, server)
         widths = page.evaluate("""() => {
@@ -263,10 +268,7 @@ def test_overview_phone_width(server, chromium):
 
 def test_phone_english_cards_keep_words_whole(server, chromium):
     """On a 390 px phone in English, "Progress 42%" in a card stays on one line (it broke mid-word)."""
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                   is_mobile=True, has_touch=True, device_scale_factor=2)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
+    context, page = _phone(chromium)
     try:
         page.goto(f"{server}/?lang=en&{QUERY}")
         expect(_main(page).get_by_role("heading", name="Overview")).to_be_visible()
@@ -416,10 +418,7 @@ TOP_JS = """e => e.getBoundingClientRect().top
 
 def test_phone_first_screen_shows_status_then_lagging(server, chromium):
     """On a 390 px phone the status counts and the lagging lists come before the cards."""
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                   is_mobile=True, has_touch=True, device_scale_factor=2)
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
+    context, page = _phone(chromium)
     try:
         _open_overview(page, server, QUERY)
         main = _main(page)
