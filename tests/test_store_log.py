@@ -6,6 +6,7 @@ import json
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
@@ -70,6 +71,36 @@ def test_duckdb_over_the_delta_tables_gets_the_core_current_values(tmp_path):
     none = store.current_values(pd.DataFrame([("990000200201", "toilets_built", "2019Q1")],
                                              columns=["region_code", "element_code", "period"]))
     assert none["value"].isna().all() and none["snapshot_id"].isna().all()
+
+
+def test_quarters_of_one_active_snapshot_are_known_from_file_statistics_and_rebuild_right(tmp_path):
+    """A rebuild reads a quarter's log rows as they are where one active snapshot holds it, and
+    picks the newest per key elsewhere: both give the values the incremental path gave."""
+    store = Store(tmp_path, hierarchy=parse_regions_csv(REGIONS))
+
+    def single(active):
+        return {q.period for q in store.log.quarters(active) if q.single}
+
+    history(store)                                   # active {1, 3}: 2 (a 2024Q2 correction) retracted
+    assert single({1, 3}) == {"2024Q1", "2024Q2", "2024Q3"}
+    store.restore(2, user=ANALYST)
+    assert single({1, 2, 3}) == {"2024Q1", "2024Q3"}
+    before = store.current_values(facts(0, ("2024Q1", "2024Q2", "2024Q3"))).sort_values(["region_code", "period"])
+    assert (before.query("region_code == @VILLAGES[0] and period == '2024Q2'")["snapshot_id"] == 2).all()
+    store.rebuild(ANALYST)
+    after = store.current_values(facts(0, ("2024Q1", "2024Q2", "2024Q3"))).sort_values(["region_code", "period"])
+    pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
+    # a file written by another engine spanning two snapshots: its statistics cannot tell, so the
+    # quarter is never taken as one snapshot's while either is active
+    two = facts(9, ("2024Q4",)).assign(snapshot_id=[4, 5] * (len(VILLAGES) * len(ELEMENTS) // 2))
+    store.log.append_facts(pa.Table.from_pandas(two, preserve_index=False))
+    for active in ({1, 2, 3, 4, 5}, {1, 2, 3, 5}, {1, 2, 3}):
+        assert single(active) == {"2024Q1", "2024Q3"}
+    assert "2024Q4" not in {q.period for q in store.log.quarters({1, 2, 3})}
+    # every quarter's files are the Delta table's own files for it, for DuckDB's Parquet reader
+    for q in store.log.quarters({1, 2, 3, 4, 5}):
+        assert sorted(q.files) == sorted(f for f in DeltaTable(str(tmp_path / "log" / "facts")).file_uris()
+                                         if f"period={q.period}/" in f)
 
 
 def test_history_is_kept_for_a_century(tmp_path):

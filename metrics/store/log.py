@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -40,6 +41,14 @@ EVENT_SCHEMA = pa.schema([
 # History is the product: keep every log entry and every data file for a century.
 RETENTION = {"delta.logRetentionDuration": "interval 36500 days",
              "delta.deletedFileRetentionDuration": "interval 36500 days"}
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """One partition of the fact log, as far as the active snapshots are concerned."""
+    period: str
+    files: list[str] | None     # its data files for a plain Parquet reader; None: read the dataset
+    single: bool                # one active snapshot holds every active row of it
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,46 @@ class FactLog:
             return 0
         values = [v for v in actions.column("max.snapshot_id").to_pylist() if v is not None]
         return max(values, default=0)
+
+    def quarters(self, active: set[int]) -> list[Quarter]:
+        """The quarters holding rows of the ``active`` snapshots, from the files' statistics (no
+        data read): which files hold them, and whether one snapshot holds all of them there.
+
+        A snapshot holds each key once (a publish removes duplicates), so where one active
+        snapshot holds a quarter its log rows are the current values as they are: no newest per
+        key to pick. The files are given to DuckDB's own Parquet reader, which scans them about
+        twice as fast as the Arrow dataset and joins the scan about five times as fast (measured at
+        national scale: 0.14 s against 0.7 s for one province's quarter). That holds for the plain
+        Delta tables this log writes; one with reader features (deletion vectors, column mapping),
+        another partitioning or on object storage gets ``files=None``: read through the dataset."""
+        if not DeltaTable.is_deltatable(self.facts_uri):
+            return []
+        table = DeltaTable(self.facts_uri)
+        protocol = table.protocol()
+        plain = (protocol.min_reader_version <= 1 and not protocol.reader_features
+                 and table.metadata().partition_columns == ["period"] and "://" not in self.facts_uri)
+        actions = table.get_add_actions(flatten=True)
+        names = actions.column_names
+        if actions.num_rows == 0 or "partition.period" not in names:
+            return []
+
+        def column(name: str) -> list:
+            return actions.column(name).to_pylist() if name in names else [None] * actions.num_rows
+
+        ids: dict[str, set[int]] = {}
+        files: dict[str, list[str]] = {}
+        for path, lo, hi, period in zip(column("path"), column("min.snapshot_id"), column("max.snapshot_id"),
+                                        column("partition.period")):
+            if lo is None or hi is None:
+                holds = {-1, -2}                  # no statistics: may hold anything
+            else:
+                holds = {i for i in active if lo <= i <= hi}
+                if holds and lo != hi:
+                    holds.add(-1)                 # a file spanning several ids (not written by us)
+            if holds:
+                ids.setdefault(period, set()).update(holds)
+                files.setdefault(period, []).append(str(Path(self.facts_uri) / unquote(path)))
+        return [Quarter(p, sorted(files[p]) if plain else None, len(ids[p]) == 1) for p in sorted(ids)]
 
     def facts_dataset(self) -> ds.Dataset | None:
         """The fact log as an Arrow dataset (DuckDB scans it with filter pushdown)."""

@@ -98,34 +98,45 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
         con.execute("""CREATE TEMP TABLE top_rows_0 (region_code VARCHAR, element_code VARCHAR, period VARCHAR,
                        value_sum DOUBLE, weight_sum DOUBLE, n_facts BIGINT, snapshot_id INTEGER)""")
         ids = sorted(active)
-        periods = [r[0] for r in con.execute(
-            "SELECT DISTINCT period FROM log_ds WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[])) ORDER BY 1",
-            {"ids": ids}).fetchall()]
         shards: ShardMap = {}
-        current = """CREATE OR REPLACE TEMP TABLE allcur AS
-            SELECT region_code, element_code, period, arg_max(value, snapshot_id) AS value,
-                   max(snapshot_id) AS snapshot_id
-            FROM log_ds WHERE period = $p AND snapshot_id IN (SELECT unnest($ids::INTEGER[]))
-              AND region_code >= $lo AND region_code <= $hi
-            GROUP BY region_code, element_code, period"""
-        for p in periods:
+        for q in log.quarters(active):
+            p = q.period
+            if q.files is None:
+                rows, source = "SELECT * FROM log_ds WHERE period = $p", {"p": p}
+            else:
+                rows = ("SELECT region_code, element_code, $p AS period, value, snapshot_id "
+                        "FROM read_parquet($files)")
+                source = {"p": p, "files": q.files}
+            if q.single:      # the rows as they are
+                pick = f"""SELECT region_code, element_code, period, value, snapshot_id FROM ({rows})
+                           WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[]))
+                             AND region_code >= $lo AND region_code <= $hi"""  # noqa: S608
+            else:             # the newest active snapshot's value per key
+                pick = f"""SELECT region_code, element_code, period, arg_max(value, snapshot_id) AS value,
+                                  max(snapshot_id) AS snapshot_id FROM ({rows})
+                           WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[]))
+                             AND region_code >= $lo AND region_code <= $hi
+                           GROUP BY region_code, element_code, period"""  # noqa: S608
+            current = f"CREATE OR REPLACE TEMP TABLE allcur AS {pick}"
             written: dict[str, str] = {}
             if layout.split:    # group by group (~10⁶ rows each at national scale), then the top
                 con.execute(f"CREATE OR REPLACE TEMP TABLE prov_all AS SELECT {_ROLLUP_COLS} FROM top_rows_0")  # noqa: S608
                 for g, lo, hi in layout.group_ranges:
-                    con.execute(current, {"p": p, "ids": ids, "lo": lo, "hi": hi})
-                    _split_current(con, layout)
-                    con.execute("DELETE FROM cur WHERE grp <> $g", {"g": g})
+                    # the group's current facts straight into ``cur`` (no root rows in its range)
+                    con.execute(f"""CREATE OR REPLACE TEMP TABLE cur AS
+                                    SELECT f.*, r.grp FROM ({pick}) f
+                                    JOIN regions r ON r.code = f.region_code AND r.grp = $g""",  # noqa: S608
+                                {**source, "ids": ids, "lo": lo, "hi": hi, "g": g})
                     build_groups(con, _max_depth(layout), layout.split)
                     con.execute(f"INSERT INTO prov_all SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp")  # noqa: S608
                     written.update(_write_groups(con, root, layout, p, tag, [g]))
-                con.execute(current, {"p": p, "ids": ids, "lo": layout.root, "hi": layout.root})
+                con.execute(current, {**source, "ids": ids, "lo": layout.root, "hi": layout.root})
                 _split_current(con, layout)
                 con.execute("CREATE OR REPLACE TEMP TABLE prov AS SELECT * FROM prov_all")
                 build_top(con, layout)
                 written.update(_write_top(con, root, layout, p, tag))
             else:
-                con.execute(current, {"p": p, "ids": ids, "lo": "", "hi": "\U0010ffff"})
+                con.execute(current, {**source, "ids": ids, "lo": "", "hi": "\U0010ffff"})
                 _split_current(con, layout)
                 build_groups(con, _max_depth(layout), layout.split)
                 groups = [r[0] for r in con.execute("SELECT DISTINCT grp FROM group_rows ORDER BY 1").fetchall()]
