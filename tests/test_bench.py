@@ -47,6 +47,15 @@ def test_bench_county_scale(tmp_path, monkeypatch):
     assert len(ours) > 1000
     pd.testing.assert_frame_equal(ours.sort_values(key).reset_index(drop=True),
                                   theirs.sort_values(key).reset_index(drop=True), check_dtype=False)
+    # read chunk by chunk (a quarter of one child's code range at a time) it adds up the same;
+    # cut to the latest quarter (the nation top's lower bound) it is the store's rows of that quarter
+    assert len(naive.bounds) == len(hierarchy.children(root)) > 1
+    latest = store.periods_with_data()[-1]
+    bound = NaiveStore(store.log.facts_dataset(), store.catalog, hierarchy, store, last_quarters=1)
+    cut = bound.rollup_rows(regions, codes)
+    assert set(cut["period"]) == {latest}
+    pd.testing.assert_frame_equal(ours[ours["period"] == latest].sort_values(key).reset_index(drop=True),
+                                  cut.sort_values(key).reset_index(drop=True), check_dtype=False)
 
     # the cache is reused and the measured publish was undone (retracted) afterwards
     again = bench.run(scale="county", repeats=1, naive=False)

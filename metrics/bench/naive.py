@@ -2,7 +2,11 @@
 every call (no rollups). A drop-in for ``Store`` in ``metrics.query``: same answers, no index.
 
 It reads the Parquet with the filters ``pd.read_parquet(filters=...)`` would take: period,
-element, and the code range of the regions asked for (codes are hierarchical).
+element, and the code range of the regions asked for (codes are hierarchical). It reads one
+chunk at a time — a quarter of one code range between two children of the root (a province at
+national scale) — and adds up the chunks' partial sums, as a pandas user must whose facts do not
+fit in memory: the nation's 6·10⁸ facts would need ~50 GB as one frame. A key's rows (one per
+snapshot) and a coverage unit's whole subtree fall in one chunk, so the sums are exact.
 """
 
 from __future__ import annotations
@@ -19,12 +23,22 @@ from metrics.store.rollups import ROLLUP_COLUMNS
 
 
 class NaiveStore:
-    def __init__(self, dataset: ds.Dataset, catalog: Catalog, hierarchy: Hierarchy, store):
+    def __init__(self, dataset: ds.Dataset, catalog: Catalog, hierarchy: Hierarchy, store,
+                 last_quarters: int | None = None):
+        """``last_quarters``: read only the latest quarters of every range asked for — answers cut
+        short, timed as a lower bound where the whole would take too long (the nation's top)."""
         self.dataset, self.catalog, self.hierarchy, self._store = dataset, catalog, hierarchy, store
+        self.last_quarters = last_quarters
         order = hierarchy.in_order()
         self.codes = pd.Index([r.code for r in order])
         self.order_end = np.array([r.order_end for r in order])
         self.level = np.array([r.level for r in order])
+        # the chunks' code ranges: [lo, hi) between the first codes of the root's children's subtrees
+        starts = sorted(min(self.codes[self.codes.get_loc(c.code):self.order_end[self.codes.get_loc(c.code)]])
+                        for c in hierarchy.children(hierarchy.root.code))
+        edges = [None, *starts[1:], None]
+        self.bounds = list(zip(edges[:-1], edges[1:]))
+        self._units: dict[str, np.ndarray] = {}
 
     def snapshots(self):
         return self._store.snapshots()
@@ -52,17 +66,38 @@ class NaiveStore:
         lo_code = min(self.codes[a:b].min() for a, b in spans)
         hi_code = max(self.codes[a:b].max() for a, b in spans)
         flt &= (pc.field("region_code") >= lo_code) & (pc.field("region_code") <= hi_code)
-        if period_from:
-            flt &= pc.field("period") >= period_from
-        if period_to:
-            flt &= pc.field("period") <= period_to
+        periods = [p for p in self._store.periods_with_data()
+                   if (not period_from or p >= period_from) and (not period_to or p <= period_to)]
+        if self.last_quarters:
+            periods = periods[-self.last_quarters:]
         parts = []
-        for batch in self.dataset.to_batches(columns=["region_code", "element_code", "period", "value",
-                                                      "snapshot_id"], filter=flt):
-            parts.append(batch.to_pandas())
+        for period in periods:
+            for lo, hi in self.bounds:
+                chunk = flt & (pc.field("period") == period)
+                if lo is not None:
+                    chunk &= pc.field("region_code") >= lo
+                if hi is not None:
+                    chunk &= pc.field("region_code") < hi
+                table = self.dataset.to_table(columns=["region_code", "element_code", "period", "value",
+                                                       "snapshot_id"], filter=chunk)
+                if table.num_rows:
+                    parts.append(self._chunk(table.to_pandas(), region_codes, plain, coverage))
         if not parts:
             return empty_arrays()
-        facts = pd.concat(parts, ignore_index=True)
+        partial = pd.concat(parts, ignore_index=True)
+        g = partial.groupby(["region_code", "element_code", "period"], sort=True)
+        frame = pd.DataFrame({"value_sum": g["value_sum"].sum(min_count=1),
+                              "weight_sum": g["weight_sum"].sum(min_count=1),
+                              "n_facts": g["n_facts"].sum(), "snapshot_id": g["snapshot_id"].max()})
+        # coverage's weight is the number of units under the region, the same in every chunk
+        is_coverage = frame.index.get_level_values("element_code").str.contains("@", regex=False)
+        frame.loc[is_coverage, "weight_sum"] = g["weight_sum"].max()[is_coverage]
+        frame = frame.reset_index()
+        return {c: (frame[c].to_numpy(dtype=object) if i < 3 else frame[c].to_numpy(dtype=float))
+                for i, c in enumerate(ROLLUP_COLUMNS)}
+
+    def _chunk(self, facts: pd.DataFrame, region_codes, plain, coverage) -> pd.DataFrame:
+        """The partial rollup rows of one chunk of facts."""
         facts = facts.sort_values("snapshot_id").drop_duplicates(["region_code", "element_code", "period"],
                                                                  keep="last")
         facts["pos"] = self.codes.get_indexer(facts["region_code"])
@@ -71,11 +106,22 @@ class NaiveStore:
         for code in region_codes:
             lo = self.codes.get_loc(code)
             sub = facts[(facts["pos"] >= lo) & (facts["pos"] < self.order_end[lo])]
-            out.append(self._one(code, sub, plain, coverage))
-        frame = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(ROLLUP_COLUMNS))
-        frame = frame.sort_values(["region_code", "element_code", "period"])
-        return {c: (frame[c].to_numpy(dtype=object) if i < 3 else frame[c].to_numpy(dtype=float))
-                for i, c in enumerate(ROLLUP_COLUMNS)}
+            if not sub.empty:
+                out.append(self._one(code, sub, plain, coverage))
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=list(ROLLUP_COLUMNS))
+
+    def _unit_of(self, level: str) -> np.ndarray:
+        """For every region (by position), the unit at ``level`` whose subtree holds it, or -1."""
+        if level not in self._units:
+            units = np.flatnonzero(self.level == level)          # disjoint subtrees, in order
+            lengths = self.order_end[units] - units
+            inside = np.zeros(len(self.codes) + 1, dtype=np.int64)
+            np.add.at(inside, units, 1)
+            np.add.at(inside, self.order_end[units], -1)
+            unit_of = np.full(len(self.codes), -1)
+            unit_of[np.cumsum(inside)[:-1] > 0] = np.repeat(units, lengths)
+            self._units[level] = unit_of
+        return self._units[level]
 
     def _one(self, code: str, sub: pd.DataFrame, plain: list[str], coverage: list[list[str]]) -> pd.DataFrame:
         cat, rows = self.catalog, []
@@ -104,17 +150,15 @@ class NaiveStore:
                 continue
             # every unit at the level under the region: its subtree total, per quarter
             lo = self.codes.get_loc(code)
-            units = [i for i in range(lo, self.order_end[lo]) if self.level[i] == level]
-            if not units:
+            n_units = int(np.count_nonzero(self.level[lo:self.order_end[lo]] == level))
+            if not n_units:
                 continue
-            unit_of = np.full(len(self.codes), -1)
-            for u in units:
-                unit_of[u:self.order_end[u]] = u
+            unit_of = self._unit_of(level)
             part = part.assign(unit=unit_of[part["pos"].to_numpy()])
             totals = part[part["unit"] >= 0].groupby(["period", "unit"])["value"].sum()
             g = totals.groupby("period")
             agg = pd.DataFrame({"value_sum": g.apply(lambda s: float((s > 0).sum())),
-                                "weight_sum": float(len(units)), "n_facts": g.size(),
+                                "weight_sum": float(n_units), "n_facts": g.size(),
                                 "snapshot_id": part.groupby("period")["snapshot_id"].max()})
             rows.append(agg.reset_index().assign(region_code=code, element_code=f"{el}@{level}"))
         if not rows:
