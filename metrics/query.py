@@ -17,6 +17,7 @@ from metrics.catalog import Catalog, Indicator, Plan, Target
 from metrics.regions import LEVELS
 from metrics.store import Store
 from metrics.values import (  # noqa: F401  (indicator_values, rollup_code: re-exported, callers use query.*)
+    Points,
     indicator_grid,
     indicator_values,
     rollup_code,
@@ -188,7 +189,10 @@ def basis_series(catalog: Catalog, plan: Plan, indicator: Indicator,
 def _untargeted(cat: Catalog, plan: Plan, indicator: Indicator, period: str, series: list[tuple[str, float]],
                 shown: list[tuple[str, float]]) -> progress.Assessment:
     """The assessment of an indicator without a target: its value, else why there is none."""
-    value = shown[-1][1] if shown and shown[-1][0] == period else None   # series end at ``period``
+    if isinstance(shown, Points):       # read without building the points
+        value = shown.last_at(period)
+    else:                               # series end at ``period``
+        value = shown[-1][1] if shown and shown[-1][0] == period else None
     status = "no_target" if value is not None else "no_data"
     assessment = progress.Assessment(status, value=value, basis=indicator.basis,
                                      reason="no_target" if value is not None else "no_value")

@@ -7,6 +7,7 @@ column arithmetic over numpy arrays.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
 
@@ -125,18 +126,66 @@ class IndicatorGrid:
     values: np.ndarray
 
 
-def series_of(quarters: list[str], values: np.ndarray) -> list[list[tuple[str, float]]]:
-    """Each row's (quarter, value) list where the value is not NaN. Only the columns between the
-    first and last with any value are walked (a page's grid starts at the plan's base, years
-    before most data), and a row without gaps is zipped whole."""
+class Points(Sequence):
+    """One grid row's (quarter, value) points where the value is not NaN, made into a list the
+    first time they are read. A page call holds one per region and indicator (4·10³ at the
+    nation's top) and reads few of them: building every list (and freeing it) was ~15 % of the
+    call. Pickled or copied, it is the list itself."""
+
+    __slots__ = ("_grid", "_i", "_list")
+
+    def __init__(self, grid: tuple, i: int):
+        self._grid, self._i, self._list = grid, i, None
+
+    def _points(self) -> list[tuple[str, float]]:
+        if self._list is None:
+            qs, values, have, whole = self._grid
+            row = values[self._i].tolist()
+            self._list = list(zip(qs, row)) if whole[self._i] else list(compress(zip(qs, row), have[self._i].tolist()))
+            self._grid = None
+        return self._list
+
+    def last_at(self, period: str) -> float | None:
+        """The value at ``period`` when it is the last point (read without building the list)."""
+        if self._list is not None:
+            return self._list[-1][1] if self._list and self._list[-1][0] == period else None
+        qs, values, have, _ = self._grid
+        return float(values[self._i, -1]) if qs and qs[-1] == period and have[self._i, -1] else None
+
+    def __getitem__(self, k):
+        return self._points()[k]
+
+    def __len__(self) -> int:
+        return len(self._points())
+
+    def __iter__(self):
+        return iter(self._points())
+
+    def __eq__(self, other) -> bool:
+        return self._points() == (other._points() if isinstance(other, Points) else other)
+
+    __hash__ = None     # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._points())
+
+    def __reduce__(self):
+        return list, (self._points(),)
+
+
+def series_of(quarters: list[str], values: np.ndarray) -> list[Sequence[tuple[str, float]]]:
+    """Each row's (quarter, value) points where the value is not NaN (``Points``, built when
+    read). Only the columns between the first and last with any value are kept (a page's grid
+    starts at the plan's base, years before most data)."""
     have = ~np.isnan(values)
     cols = have.any(axis=0)
     if not cols.any():
         return [[] for _ in range(len(values))]
     lo, hi = int(cols.argmax()), len(cols) - int(cols[::-1].argmax())
-    qs, have = quarters[lo:hi], have[:, lo:hi]
-    return [list(zip(qs, row)) if whole else list(compress(zip(qs, row), mask))
-            for row, mask, whole in zip(values[:, lo:hi].tolist(), have.tolist(), have.all(axis=1).tolist())]
+    have = have[:, lo:hi]
+    # a copy: the caller's array may change after this returns, the points must not
+    grid = (quarters[lo:hi], values[:, lo:hi].copy(), have, have.all(axis=1).tolist())
+    return [Points(grid, i) for i in range(len(values))]
 
 
 def _element_grid(store: Store, region_codes: list[str], codes: list[str], quarters: list[str]) -> np.ndarray:

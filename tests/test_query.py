@@ -81,3 +81,47 @@ def test_chart_expected_path_agrees_with_the_card(demo_store):
     path = progress.milestone_path(row.target, row.measured, ["2024Q2"])
     assert path[0] == pytest.approx(row.assessment.expected)
     assert row.assessment.expected_mode == "seasonal"
+
+
+def test_series_points_are_built_when_read_and_equal_the_eager_lists():
+    import copy
+    import pickle
+
+    import numpy as np
+
+    from metrics.values import Points, series_of
+    quarters = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"]
+    nan = np.nan
+    values = np.array([[nan, 1.0, 2.0, 3.0, nan],     # whole between the first and last used columns
+                       [nan, nan, 5.0, nan, nan],     # a gap
+                       [nan, nan, nan, nan, nan],     # nothing
+                       [nan, 7.0, nan, 8.0, nan]])
+    rows = series_of(quarters, values)
+    values[:] = -1.0                                  # the caller's array changes: the points do not
+    assert all(isinstance(r, Points) and r._list is None for r in rows)
+    # the last point read without building the list (the column of 2025Q1 holds nothing)
+    assert [r.last_at("2024Q4") for r in rows] == [3.0, None, None, 8.0]
+    assert [r.last_at("2025Q1") for r in rows] == [None] * 4
+    assert all(r._list is None for r in rows)
+    expected = [[("2024Q2", 1.0), ("2024Q3", 2.0), ("2024Q4", 3.0)], [("2024Q3", 5.0)], [],
+                [("2024Q2", 7.0), ("2024Q4", 8.0)]]
+    assert rows == expected and expected == rows and [list(r) for r in rows] == expected
+    assert [len(r) for r in rows] == [3, 1, 0, 2] and [bool(r) for r in rows] == [True, True, False, True]
+    assert rows[0][-1] == ("2024Q4", 3.0) and dict(rows[3]) == {"2024Q2": 7.0, "2024Q4": 8.0}
+    assert repr(rows[1]) == "[('2024Q3', 5.0)]"
+    # pickled (Streamlit's cache) or copied, a plain list
+    assert pickle.loads(pickle.dumps(rows)) == expected
+    assert type(pickle.loads(pickle.dumps(rows[0]))) is list and type(copy.deepcopy(rows[0])) is list
+
+
+def test_a_top_overview_builds_the_points_it_reads_only(demo_store):
+    """Targeted indicators are judged from the grid, untargeted ones read their last point: the
+    statuses' series stay unbuilt until a page reads them."""
+    from metrics.values import Points
+    plan, period = query.resolve_plan(demo_store, None, None)
+    root = demo_store.hierarchy.root.code
+    rows = [s for statuses in query.assess_many(demo_store, [root] + [c.code for c in
+            demo_store.hierarchy.children(root)], period, plan).values() for s in statuses]
+    lazy = [s.series for s in rows if isinstance(s.series, Points)]
+    assert len(lazy) > 0.9 * len(rows) and all(p._list is None for p in lazy)
+    assert any(s.current is not None for s in rows)
