@@ -225,3 +225,16 @@ def test_current_values_by_categorical_or_text_keys_agree(demo_store):
     np.testing.assert_array_equal(text["value"].to_numpy(), cat["value"].to_numpy())
     np.testing.assert_array_equal(cat["value"].to_numpy()[1:-1], facts["value"].to_numpy())
     assert cat["snapshot_id"].tolist()[1:-1] == facts["snapshot_id"].tolist() and cat["snapshot_id"].isna().iloc[0]
+    # as the validator makes them: every region and element a category (most unused), a key in
+    # the middle with a missing code, the keys in no particular order
+    every = {"region_code": list(demo_store.hierarchy.by_code) + ["990000000000"],
+             "element_code": list(demo_store.catalog.elements) + ["no_such_element"]}
+    shuffled = keys.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    wide = pd.DataFrame({c: pd.Categorical(shuffled[c], categories=sorted(set(every.get(c, shuffled[c]))))
+                         for c in keys.columns})
+    wide.loc[5, "period"] = np.nan
+    got = demo_store.current_values(wide, unique=True)
+    expected = demo_store.current_values(shuffled)
+    expected.loc[5, ["value", "snapshot_id"]] = [np.nan, pd.NA]
+    np.testing.assert_array_equal(got["value"].to_numpy(), expected["value"].to_numpy())
+    assert got["snapshot_id"].tolist() == expected["snapshot_id"].tolist()

@@ -191,7 +191,7 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
     spares reading them back from the log."""
     con = connect()
     try:
-        layout.load(con)
+        layout.load(con, closure_groups=[])       # the closure of the touched groups follows
         dataset = log.facts_dataset()
         if dataset is not None:
             con.register("log_ds", dataset)
@@ -203,6 +203,10 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
         else:
             _current_of_snapshot(con, layout, snapshot_id, ids)
         out: ShardMap = {p: dict(g) for p, g in shards.items()}
+        groups = [r[0] for r in con.execute(
+            "SELECT DISTINCT r.grp FROM keys k JOIN regions r ON r.code = k.region_code WHERE r.grp IS NOT NULL"
+        ).fetchall()]
+        layout.load_closure(con, groups)
         periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM keys ORDER BY 1").fetchall()]
         for p in periods:
             touched = [r[0] for r in con.execute(
