@@ -50,6 +50,16 @@ def test_bench_county_scale(tmp_path, monkeypatch):
     # read chunk by chunk (a quarter of one child's code range at a time) it adds up the same;
     # cut to the latest quarter (the nation top's lower bound) it is the store's rows of that quarter
     assert len(naive.bounds) == len(hierarchy.children(root)) > 1
+    # a child's rows need only the chunk of its code range: the others are not read
+    child = hierarchy.children(root)[1].code
+    reads = []
+    real = naive.dataset.to_table
+    naive.dataset = type("Counted", (), {"to_table": lambda self, **kw: reads.append(1) or real(**kw)})()
+    one = naive.rollup_rows([child], codes)
+    assert len(reads) == len(store.periods_with_data())
+    pd.testing.assert_frame_equal(ours[ours["region_code"] == child].sort_values(key).reset_index(drop=True),
+                                  one.sort_values(key).reset_index(drop=True), check_dtype=False)
+    naive.dataset = store.log.facts_dataset()
     latest = store.periods_with_data()[-1]
     bound = NaiveStore(store.log.facts_dataset(), store.catalog, hierarchy, store, last_quarters=1)
     cut = bound.rollup_rows(regions, codes)

@@ -71,8 +71,11 @@ class NaiveStore:
         if self.last_quarters:
             periods = periods[-self.last_quarters:]
         parts = []
+        # only the chunks whose code range meets the regions' (a county's lies in one)
+        chunks = [(lo, hi) for lo, hi in self.bounds
+                  if (lo is None or lo <= hi_code) and (hi is None or hi > lo_code)]
         for period in periods:
-            for lo, hi in self.bounds:
+            for lo, hi in chunks:
                 chunk = flt & (pc.field("period") == period)
                 if lo is not None:
                     chunk &= pc.field("region_code") >= lo
