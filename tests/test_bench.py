@@ -49,6 +49,10 @@ def test_bench_county_scale(tmp_path, monkeypatch):
                                   theirs.sort_values(key).reset_index(drop=True), check_dtype=False)
     # read chunk by chunk (a quarter of one child's code range at a time) it adds up the same;
     # cut to the latest quarter (the nation top's lower bound) it is the store's rows of that quarter
+    naive = NaiveStore(store.log.facts_dataset(), store.catalog, hierarchy, store, chunked=True)
+    pd.testing.assert_frame_equal(ours.sort_values(key).reset_index(drop=True),
+                                  naive.rollup_rows(regions, codes).sort_values(key).reset_index(drop=True),
+                                  check_dtype=False)
     assert len(naive.bounds) == len(hierarchy.children(root)) > 1
     # a child's rows need only the chunk of its code range: the others are not read
     child = hierarchy.children(root)[1].code
@@ -61,7 +65,7 @@ def test_bench_county_scale(tmp_path, monkeypatch):
                                   one.sort_values(key).reset_index(drop=True), check_dtype=False)
     naive.dataset = store.log.facts_dataset()
     latest = store.periods_with_data()[-1]
-    bound = NaiveStore(store.log.facts_dataset(), store.catalog, hierarchy, store, last_quarters=1)
+    bound = NaiveStore(store.log.facts_dataset(), store.catalog, hierarchy, store, last_quarters=1, chunked=True)
     cut = bound.rollup_rows(regions, codes)
     assert set(cut["period"]) == {latest}
     pd.testing.assert_frame_equal(ours[ours["period"] == latest].sort_values(key).reset_index(drop=True),

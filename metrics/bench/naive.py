@@ -2,11 +2,12 @@
 every call (no rollups). A drop-in for ``Store`` in ``metrics.query``: same answers, no index.
 
 It reads the Parquet with the filters ``pd.read_parquet(filters=...)`` would take: period,
-element, and the code range of the regions asked for (codes are hierarchical). It reads one
-chunk at a time — a quarter of one code range between two children of the root (a province at
-national scale) — and adds up the chunks' partial sums, as a pandas user must whose facts do not
-fit in memory: the nation's 6·10⁸ facts would need ~50 GB as one frame. A key's rows (one per
-snapshot) and a coverage unit's whole subtree fall in one chunk, so the sums are exact.
+element, and the code range of the regions asked for (codes are hierarchical). ``chunked``, it
+reads one chunk at a time — a quarter of one code range between two children of the root (a
+province at national scale) — and adds up the chunks' partial sums, as a pandas user must whose
+facts do not fit in memory: the nation's 6·10⁸ facts would need ~50 GB as one frame. A key's
+rows (one per snapshot) and a coverage unit's whole subtree fall in one chunk, so the sums are
+exact.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from metrics.store.rollups import ROLLUP_COLUMNS
 
 class NaiveStore:
     def __init__(self, dataset: ds.Dataset, catalog: Catalog, hierarchy: Hierarchy, store,
-                 last_quarters: int | None = None):
-        """``last_quarters``: read only the latest quarters of every range asked for — answers cut
-        short, timed as a lower bound where the whole would take too long (the nation's top)."""
+                 last_quarters: int | None = None, chunked: bool = False):
+        """``chunked``: read one chunk at a time, for facts that do not fit in memory as one frame
+        (the nation's top); else everything asked for in one read. ``last_quarters``: read only
+        the latest quarters of every range asked for — answers cut short, timed as a lower bound
+        where the whole would take too long (the nation's top)."""
         self.dataset, self.catalog, self.hierarchy, self._store = dataset, catalog, hierarchy, store
-        self.last_quarters = last_quarters
+        self.last_quarters, self.chunked = last_quarters, chunked
         order = hierarchy.in_order()
         self.codes = pd.Index([r.code for r in order])
         self.order_end = np.array([r.order_end for r in order])
@@ -74,17 +77,18 @@ class NaiveStore:
         # only the chunks whose code range meets the regions' (a county's lies in one)
         chunks = [(lo, hi) for lo, hi in self.bounds
                   if (lo is None or lo <= hi_code) and (hi is None or hi > lo_code)]
-        for period in periods:
-            for lo, hi in chunks:
-                chunk = flt & (pc.field("period") == period)
-                if lo is not None:
-                    chunk &= pc.field("region_code") >= lo
-                if hi is not None:
-                    chunk &= pc.field("region_code") < hi
-                table = self.dataset.to_table(columns=["region_code", "element_code", "period", "value",
-                                                       "snapshot_id"], filter=chunk)
-                if table.num_rows:
-                    parts.append(self._chunk(table.to_pandas(), region_codes, plain, coverage))
+        reads = [((period,), lo, hi) for period in periods for lo, hi in chunks] if self.chunked \
+            else [(tuple(periods), None, None)]
+        for quarters, lo, hi in reads:
+            chunk = flt & pc.field("period").isin(list(quarters))
+            if lo is not None:
+                chunk &= pc.field("region_code") >= lo
+            if hi is not None:
+                chunk &= pc.field("region_code") < hi
+            table = self.dataset.to_table(columns=["region_code", "element_code", "period", "value",
+                                                   "snapshot_id"], filter=chunk)
+            if table.num_rows:
+                parts.append(self._chunk(table.to_pandas(), region_codes, plain, coverage))
         if not parts:
             return empty_arrays()
         partial = pd.concat(parts, ignore_index=True)
