@@ -190,3 +190,24 @@ def test_messages_format_each_cell_as_before_when_values_repeat():
                                      "数值 1 与上一季度的 2.5 相比变化过大，请核实",
                                      "数值 0.3 与上一季度的 3 相比变化过大，请核实"]
     assert f["message_en"][1] == "Value 12,345.5 moved a lot from last quarter's 4: please check"
+
+
+def test_region_scope_is_kept_per_hierarchy_and_parent():
+    """The codes and names in scope are built once per (hierarchy, parent) and answer as before:
+    a parent's scope refuses a code outside it even after the whole hierarchy was looked up."""
+    import gc
+
+    from metrics.ingest import validate
+    h = parse_regions_csv("code,name,level,parent\n990000000000,测试县,county,\n"
+                          "990000100000,甲镇,township,990000000000\n990000200000,乙镇,township,990000000000\n"
+                          "990000100201,和平村,village,990000100000\n990000200201,和平村,village,990000200000\n")
+    whole = validate.region_resolver(h, None)
+    assert whole("990000200201") == ("990000200201", None)
+    assert whole("和平村") == (None, "ambiguous_region_name") and whole("无此村") == (None, "unknown_region")
+    part = validate.region_resolver(h, "990000100000")
+    assert part("990000200201") == (None, "unknown_region") and part("和平村") == ("990000100201", None)
+    assert validate._region_lookup(h, None) is validate._region_lookup(h, None)
+    assert set(validate._REGION_LOOKUPS[h]) == {None, "990000100000"}
+    del h, whole, part
+    gc.collect()
+    assert not any(len(k.by_code) == 5 and "990000100201" in k.by_code for k in validate._REGION_LOOKUPS.keys())

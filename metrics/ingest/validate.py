@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,22 +63,61 @@ def ratio_pairs(catalog: Catalog) -> pd.DataFrame:
 
 def _map_unique(series: pd.Series, resolve: Callable[[str], tuple[str | None, str | None]]) -> tuple[np.ndarray, np.ndarray]:
     """Resolve each distinct value once; return (resolved, error code) arrays for every row."""
-    idx, uniques = pd.factorize(series, use_na_sentinel=False)
-    out = [resolve(u) for u in uniques]
-    resolved = np.array([o[0] for o in out] + [None], dtype=object)[idx]
-    errs = np.array([o[1] for o in out] + [None], dtype=object)[idx]
+    resolved, errs, _ = _map_unique_by(series, resolve)
     return resolved, errs
 
 
-def region_resolver(hierarchy: Hierarchy, parent: str | None) -> Callable[[str], tuple[str | None, str | None]]:
+def _map_unique_by(series: pd.Series, resolve: Callable[[str], tuple[str | None, str | None]]
+                   ) -> tuple[np.ndarray, np.ndarray, PerValue]:
+    """``_map_unique``, and a ``PerValue`` of the resolved values (no second factorising)."""
+    idx, uniques = pd.factorize(series, use_na_sentinel=False)
+    out = [resolve(u) for u in uniques]
+    resolved = np.array([o[0] for o in out] + [None], dtype=object)
+    errs = np.array([o[1] for o in out] + [None], dtype=object)[idx]
+    return resolved[idx], errs, PerValue(idx, list(resolved[:-1]))
+
+
+class PerValue:
+    """``table[value]`` for every row, each distinct value looked up once: the rows factorised
+    once for all the tables looked up (2.3·10⁶ strings at national scale, ~0.15 s a time)."""
+
+    def __init__(self, idx: np.ndarray, uniques: list):
+        self.idx, self.uniques = idx, uniques
+
+    @classmethod
+    def of(cls, values) -> PerValue:
+        idx, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object), use_na_sentinel=False)
+        return cls(idx, list(uniques))
+
+    def __call__(self, table: dict, default=False) -> np.ndarray:
+        return np.array([table.get(u, default) for u in self.uniques] + [default])[self.idx]
+
+
+_REGION_LOOKUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _region_lookup(hierarchy: Hierarchy, parent: str | None) -> tuple[frozenset[str], dict[str, list[str]]]:
+    """The codes and names in scope, kept while the hierarchy lives (it never changes once made;
+    building these for 5·10⁵ regions took ~0.5 s of every national-scale validation)."""
+    per_parent = _REGION_LOOKUPS.setdefault(hierarchy, {})
+    if parent not in per_parent:
+        per_parent[parent] = _region_scope(hierarchy, parent)
+    return per_parent[parent]
+
+
+def _region_scope(hierarchy: Hierarchy, parent: str | None) -> tuple[frozenset[str], dict[str, list[str]]]:
     if parent:
         scope = [hierarchy[parent]] + hierarchy.descendants(parent)
     else:
         scope = list(hierarchy.by_code.values())
-    codes = {r.code for r in scope}
     names: dict[str, list[str]] = {}
     for r in scope:
         names.setdefault(r.name, []).append(r.code)
+    return frozenset(r.code for r in scope), names
+
+
+def region_resolver(hierarchy: Hierarchy, parent: str | None) -> Callable[[str], tuple[str | None, str | None]]:
+    codes, names = _region_lookup(hierarchy, parent or None)
 
     def resolve(raw: str) -> tuple[str | None, str | None]:
         s = str(raw).strip()
@@ -155,7 +195,8 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
 
     region, region_err = _map_unique(v["region"], region_resolver(rules.hierarchy, rules.parent))
     matcher = ElementMatcher(cat)
-    element, element_err = _map_unique(v["element"], lambda s: (c := matcher.match(s), None if c else "unknown_element"))
+    element, element_err, per_element = _map_unique_by(
+        v["element"], lambda s: (c := matcher.match(s), None if c else "unknown_element"))
     period, period_err = _map_unique(v["period"].astype(str).str.strip(), _parse_period)
     value, pct, parsed = parse_numbers(v["value"])
     bad = np.zeros(len(v), dtype=bool)
@@ -178,13 +219,12 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     flag("future_period", (period_s > last).to_numpy() & (period_err != "bad_period"), period_column, value=period_s)
     flag("period_locked", period_s.isin(rules.locked).to_numpy(), period_column, value=period_s)
 
-    el_series = pd.Series(element, index=v.index, dtype=object)
-    percent = _by_element(el_series, {e.code: e.percent for e in cat.elements.values()}).astype(bool)
+    percent = per_element({e.code: e.percent for e in cat.elements.values()}).astype(bool)
     nan = float("nan")
-    lo = _by_element(el_series, {e.code: (bounds(e)[0] if bounds(e)[0] is not None else nan)
-                                 for e in cat.elements.values()}, nan).astype(float)
-    hi = _by_element(el_series, {e.code: (bounds(e)[1] if bounds(e)[1] is not None else nan)
-                                 for e in cat.elements.values()}, nan).astype(float)
+    lo = per_element({e.code: (bounds(e)[0] if bounds(e)[0] is not None else nan)
+                      for e in cat.elements.values()}, nan).astype(float)
+    hi = per_element({e.code: (bounds(e)[1] if bounds(e)[1] is not None else nan)
+                      for e in cat.elements.values()}, nan).astype(float)
     flag("not_a_number", ~parsed | (pct & ~percent & (element_err != "unknown_element")), v["column"], value=v["value"])
     with np.errstate(invalid="ignore"):
         flag("rate_out_of_range", parsed & percent & ((value < lo) | (value > hi)), v["column"], value=v["value"])
@@ -360,8 +400,9 @@ def _warnings(report: rp.Report, current: pd.DataFrame, rules: Rules) -> list[pd
     from_file = lookup(keys - 1, in_file)
     prev_value = np.where(np.isnan(from_file), lookup(keys - 1, current), from_file)
     value = facts["value"].to_numpy(dtype=float)
-    stock = _by_element(facts["element_code"], {e.code: e.temporal == "stock" for e in cat.elements.values()})
-    cumulative = _by_element(facts["element_code"], {e.code: e.cumulative for e in cat.elements.values()})
+    per_element = PerValue.of(facts["element_code"])
+    stock = per_element({e.code: e.temporal == "stock" for e in cat.elements.values()})
+    cumulative = per_element({e.code: e.cumulative for e in cat.elements.values()})
     out = []
     factor = float(rules.large_change_factor)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -381,7 +422,3 @@ def _obj(values) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
-def _by_element(codes: pd.Series, table: dict, default=False) -> np.ndarray:
-    """``table[code]`` for every row, looked up once per distinct code."""
-    idx, uniq = pd.factorize(pd.Series(np.asarray(codes, dtype=object), dtype=object), use_na_sentinel=False)
-    return np.array([table.get(u, default) for u in uniq] + [default])[idx]
