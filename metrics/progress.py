@@ -199,12 +199,15 @@ def _set(a: Assessment, status: str, reason: str, **args) -> Assessment:
 
 
 def _judge(a: Assessment, v: float, g: float, e: float | None, p: float | None, ctx: _Context,
-           projection: float | None, nothing_required_status: str | None = None) -> Assessment:
-    """Status from value, target, expected, p and projection (shared by level, milestones, schedule)."""
+           projection: float | None, nothing_required_status: str | None = None,
+           achieved: bool | None = None) -> Assessment:
+    """Status from value, target, expected, p and projection (shared by level, milestones, schedule).
+    ``achieved``: ``meets(v, g, …)`` when the caller has it already."""
     a.progress = p
     a.projection = projection
     year = periods.year_of(ctx.T)
-    achieved = meets(v, g, ctx.sign, ctx.strict, ctx.percent, ctx.decimals)
+    if achieved is None:
+        achieved = meets(v, g, ctx.sign, ctx.strict, ctx.percent, ctx.decimals)
     if ctx.final:
         return _set(a, "met" if achieved else "not_met", "final_met" if achieved else "final_not_met",
                     year=year)

@@ -258,19 +258,25 @@ class _Rows:
             for a in done:
                 a.basis = basis
             assessed[(target_id, target_region)] = dict(zip(rows, done))
-        mains = {c: primary_target(targets, period) for targets, c in {c: (t, c) for t, c in self.found}.values()}
+        # per region with targets: its main target, that target's assessments, the others'
+        per_region = {}
+        for targets, c in {c: (t, c) for t, c in self.found}.values():
+            main = primary_target(targets, period)
+            per_region[c] = (main, assessed[(id(main), c)] if main is not None else None,
+                             [(t, assessed[(id(t), c)]) for t in targets if t is not main] if main is not None else [])
+        cumulative = basis == "cumulative"
         out = []
-        for i, (r, (targets, target_region), series) in enumerate(zip(self.region_codes, self.found, self.series)):
-            shown = series if basis != "cumulative" else basis_series(cat, plan, indicator, series)
-            main = mains[target_region]
+        for i, (r, (_, target_region), series) in enumerate(zip(self.region_codes, self.found, self.series)):
+            shown = basis_series(cat, plan, indicator, series) if cumulative else series
+            main, main_rows, other_rows = per_region[target_region]
             if main is None:
                 assessment = _untargeted(cat, plan, indicator, period, series, shown)
                 others = []
             else:
-                assessment = assessed[(id(main), target_region)][i]
-                others = [(t, assessed[(id(t), target_region)][i]) for t in targets if t is not main]
+                assessment = main_rows[i]
+                others = [(t, rows[i]) for t, rows in other_rows] if other_rows else []
             out.append(IndicatorStatus(indicator, r, period, main, target_region, assessment, shown, others,
-                                       series if shown is not series else []))
+                                       series if cumulative else []))
         return out
 
 
