@@ -103,9 +103,16 @@ def shown(x: float, decimals: int | None) -> float:
 def meets(v: float, g: float, sign: int, strict: bool = False, percent_100: bool = False,
           decimals: int | None = None) -> bool:
     """Does v meet target g in the improving direction ``sign``, as the reader sees both?"""
+    return meets_shown(shown(v, decimals), shown(g, decimals), g, sign, strict, percent_100)
+
+
+def meets_shown(v_shown: float, g_shown: float, g: float, sign: int, strict: bool = False,
+                percent_100: bool = False) -> bool:
+    """``meets`` of values already as shown (``shown(v, decimals)``, ``shown(g, decimals)``; ``g``
+    as given, for the 100 % rule): the batch path rounds each target once, not once a row."""
     if percent_100 and sign > 0 and g >= 100:
-        return shown(v, decimals) >= g - RATE_TOLERANCE - FLOAT_TOLERANCE
-    a, b = sign * shown(v, decimals), sign * shown(g, decimals)
+        return v_shown >= g - RATE_TOLERANCE - FLOAT_TOLERANCE
+    a, b = sign * v_shown, sign * g_shown
     eps = FLOAT_TOLERANCE * max(1.0, abs(a), abs(b))
     return a > b + eps if strict else a >= b - eps
 

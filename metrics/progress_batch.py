@@ -20,14 +20,13 @@ from metrics import periods
 from metrics.catalog import Target
 from metrics.expectation import PROJECTION_MIN_POINTS, PROJECTION_WINDOW, PROJECTION_YEARS, clamp, elapsed_fraction
 from metrics.progress import (
-    FLOAT_TOLERANCE,
-    RATE_TOLERANCE,
     Assessment,
     _Context,
     _judge,
     _set,
     assess,
     meets,
+    meets_shown,
     progress_ratio,
     shown,
     sign_of,
@@ -120,13 +119,7 @@ def _level(job: Job, look: _Lookups, start: int, end: int) -> list[Assessment]:
     ctx = _Context(sign_of(job.direction, target.comparison), target.comparison in ("gt", "lt"), d,
                    job.percent, limits, basis, T, final)
     g = float(target.target_value)
-    # ``meets(v, g, …)`` and ``shown(v, d)`` with what is the same for every row worked out once:
-    # the same arithmetic in the same order as ``progress.meets``, so the same answers
-    sign, strict = ctx.sign, ctx.strict
-    near_100 = job.percent and sign > 0 and g >= 100
-    g_near = g - RATE_TOLERANCE - FLOAT_TOLERANCE
-    g_signed = sign * shown(g, d)
-    g_abs = abs(g_signed)
+    g_shown = shown(g, d)           # the target as shown, once for every row
     if target.baseline_value is None:
         bases, baselines, fallback = look.bases[start:end], look.baselines[start:end], look.fallback[start:end]
     else:
@@ -170,14 +163,9 @@ def _level(job: Job, look: _Lookups, start: int, end: int) -> list[Assessment]:
             _judge(a, v, g, e, None, ctx, projection, nothing_required_status="not_started")
             a.reason_args["start"] = base_i
             continue
-        v_shown = v if d is None else round(v, d) + 0.0      # progress.shown
-        if near_100:
-            achieved = v_shown >= g_near
-        else:
-            v_signed = sign * v_shown
-            eps = FLOAT_TOLERANCE * max(1.0, abs(v_signed), g_abs)
-            achieved = v_signed > g_signed + eps if strict else v_signed >= g_signed - eps
-        _judge(a, v, g, e, progress_ratio(v_shown, shown(b, d), shown(e, d), sign), ctx, projection,
+        v_shown = shown(v, d)
+        achieved = meets_shown(v_shown, g_shown, g, ctx.sign, ctx.strict, ctx.percent)
+        _judge(a, v, g, e, progress_ratio(v_shown, shown(b, d), shown(e, d), ctx.sign), ctx, projection,
                achieved=achieved)
     return out
 

@@ -10,6 +10,7 @@ tests/artifacts/shots/. Any request to a host other than the server is printed.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import tempfile
@@ -68,7 +69,7 @@ def shoot(base: str, only: str = "") -> list[Path]:
                         size, height = page.viewport_size, 0
                         for _ in range(5):
                             page.wait_for_timeout(400)
-                            now = min(page.evaluate(_CONTENT_HEIGHT), 9000)
+                            now = min(math.ceil(page.evaluate(_CONTENT_HEIGHT)), 9000)   # CSS px may be fractional
                             if now <= height:
                                 break
                             height = now

@@ -61,15 +61,10 @@ def ratio_pairs(catalog: Catalog) -> pd.DataFrame:
     return pd.DataFrame(sorted(pairs), columns=["num", "den"])
 
 
-def _map_unique(series: pd.Series, resolve: Callable[[str], tuple[str | None, str | None]]) -> tuple[np.ndarray, np.ndarray]:
-    """Resolve each distinct value once; return (resolved, error code) arrays for every row."""
-    resolved, errs, _ = _map_unique_by(series, resolve)
-    return resolved, errs
-
-
-def _map_unique_by(series: pd.Series, resolve: Callable[[str], tuple[str | None, str | None]]
-                   ) -> tuple[np.ndarray, np.ndarray, PerValue]:
-    """``_map_unique``, and a ``PerValue`` of the resolved values (no second factorising)."""
+def _map_unique(series: pd.Series, resolve: Callable[[str], tuple[str | None, str | None]]
+                ) -> tuple[np.ndarray, np.ndarray, PerValue]:
+    """Resolve each distinct value once; return (resolved, error code) arrays for every row, and
+    a ``PerValue`` of the resolved values (further look-ups without factorising again)."""
     idx, uniques = pd.factorize(series, use_na_sentinel=False)
     out = [resolve(u) for u in uniques]
     resolved = np.array([o[0] for o in out] + [None], dtype=object)
@@ -193,11 +188,11 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
         warnings.append(rp.issues("skipped_totals_row", row=t["row"], column=t["column"], sheet=t["sheet"],
                                   value=t["value"]))
 
-    region, region_err = _map_unique(v["region"], region_resolver(rules.hierarchy, rules.parent))
+    region, region_err, _ = _map_unique(v["region"], region_resolver(rules.hierarchy, rules.parent))
     matcher = ElementMatcher(cat)
-    element, element_err, per_element = _map_unique_by(
+    element, element_err, per_element = _map_unique(
         v["element"], lambda s: (c := matcher.match(s), None if c else "unknown_element"))
-    period, period_err = _map_unique(v["period"].astype(str).str.strip(), _parse_period)
+    period, period_err, _ = _map_unique(v["period"].astype(str).str.strip(), _parse_period)
     value, pct, parsed = parse_numbers(v["value"])
     bad = np.zeros(len(v), dtype=bool)
 

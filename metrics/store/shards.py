@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from metrics.store.log import FactLog
+from metrics.store.log import FactLog, Quarter
 from metrics.store.rollups import TOP, Layout, build_groups, build_top, connect, fsync_dir, sql_path, write_shard
 
 ShardMap = dict[str, dict[str, str]]
@@ -86,6 +86,17 @@ def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
                 {"root": layout.root})
 
 
+def _log_rows(q: Quarter) -> tuple[str, dict]:
+    """SQL for quarter ``q``'s rows of the fact log (region_code, element_code, period, value,
+    snapshot_id) and its parameters: DuckDB's own Parquet reader over the quarter's files, else
+    the Arrow dataset registered as ``log_ds`` (``FactLog.quarters`` says which)."""
+    if q.files is None:
+        return "SELECT region_code, element_code, period, value, snapshot_id FROM log_ds WHERE period = $p", \
+            {"p": q.period}
+    return ("SELECT region_code, element_code, $p AS period, value, snapshot_id FROM read_parquet($files)",
+            {"p": q.period, "files": q.files})
+
+
 def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str) -> ShardMap:
     """Every shard from the fact log, for the given active snapshots (quarter by quarter)."""
     dataset = log.facts_dataset()
@@ -101,21 +112,14 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
         shards: ShardMap = {}
         for q in log.quarters(active):
             p = q.period
-            if q.files is None:
-                rows, source = "SELECT * FROM log_ds WHERE period = $p", {"p": p}
-            else:
-                rows = ("SELECT region_code, element_code, $p AS period, value, snapshot_id "
-                        "FROM read_parquet($files)")
-                source = {"p": p, "files": q.files}
+            rows, source = _log_rows(q)
+            where = """WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[]))
+                         AND region_code >= $lo AND region_code <= $hi"""
             if q.single:      # the rows as they are
-                pick = f"""SELECT region_code, element_code, period, value, snapshot_id FROM ({rows})
-                           WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[]))
-                             AND region_code >= $lo AND region_code <= $hi"""  # noqa: S608
+                pick = f"SELECT region_code, element_code, period, value, snapshot_id FROM ({rows}) {where}"  # noqa: S608
             else:             # the newest active snapshot's value per key
                 pick = f"""SELECT region_code, element_code, period, arg_max(value, snapshot_id) AS value,
-                                  max(snapshot_id) AS snapshot_id FROM ({rows})
-                           WHERE snapshot_id IN (SELECT unnest($ids::INTEGER[]))
-                             AND region_code >= $lo AND region_code <= $hi
+                                  max(snapshot_id) AS snapshot_id FROM ({rows}) {where}
                            GROUP BY region_code, element_code, period"""  # noqa: S608
             current = f"CREATE OR REPLACE TEMP TABLE allcur AS {pick}"
             written: dict[str, str] = {}
@@ -148,7 +152,8 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
         con.close()
 
 
-def _current_of_snapshot(con: duckdb.DuckDBPyConnection, layout: Layout, snapshot_id: int, ids: list[int]) -> None:
+def _current_of_snapshot(con: duckdb.DuckDBPyConnection, layout: Layout, log: FactLog, snapshot_id: int,
+                         ids: list[int]) -> None:
     """``keys``: the keys ``snapshot_id`` published; ``newvals``: their current values among the
     active snapshots ``ids`` (none where no active snapshot has the key).
 
@@ -163,15 +168,18 @@ def _current_of_snapshot(con: duckdb.DuckDBPyConnection, layout: Layout, snapsho
     con.execute("""CREATE TEMP TABLE newvals (region_code VARCHAR, element_code VARCHAR, period VARCHAR,
                    value DOUBLE, snapshot_id INTEGER)""")
     ranges = {g: (lo, hi) for g, lo, hi in layout.group_ranges}
+    quarters = {q.period: q for q in log.quarters(set(ids))}
     parts = con.execute("""SELECT DISTINCT k.period, r.grp FROM keys k JOIN regions r ON r.code = k.region_code
                            ORDER BY 1, 2 NULLS FIRST""").fetchall()
     for period, grp in parts:
+        if period not in quarters:          # no active snapshot has rows in that quarter
+            continue
         lo, hi = ranges[grp] if grp is not None else (layout.root, layout.root)   # None: the root's own rows
-        con.execute("""CREATE OR REPLACE TEMP TABLE candidates AS
-                       SELECT region_code, element_code, period, value, snapshot_id FROM log_ds
-                       WHERE period = $p AND region_code >= $lo AND region_code <= $hi
-                         AND snapshot_id IN (SELECT unnest($ids::INTEGER[]))""",
-                    {"p": period, "lo": lo, "hi": hi, "ids": ids})
+        rows, source = _log_rows(quarters[period])
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE candidates AS
+                        SELECT * FROM ({rows}) WHERE region_code >= $lo AND region_code <= $hi
+                          AND snapshot_id IN (SELECT unnest($ids::INTEGER[]))""",  # noqa: S608
+                    {**source, "lo": lo, "hi": hi, "ids": ids})
         con.execute("""INSERT INTO newvals
                        SELECT c.region_code, c.element_code, c.period, arg_max(c.value, c.snapshot_id),
                               max(c.snapshot_id)
@@ -201,7 +209,7 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
             con.execute(f"""CREATE TEMP TABLE newvals AS SELECT {_FACT_COLS} FROM published_t""")  # noqa: S608
             con.execute("CREATE TEMP TABLE keys AS SELECT region_code, element_code, period FROM newvals")
         else:
-            _current_of_snapshot(con, layout, snapshot_id, ids)
+            _current_of_snapshot(con, layout, log, snapshot_id, ids)
         out: ShardMap = {p: dict(g) for p, g in shards.items()}
         groups = [r[0] for r in con.execute(
             "SELECT DISTINCT r.grp FROM keys k JOIN regions r ON r.code = k.region_code WHERE r.grp IS NOT NULL"
