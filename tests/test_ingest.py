@@ -144,12 +144,14 @@ def test_warning_fixture(name, code, row):
 
 
 def test_large_change_against_the_stored_previous_quarter():
-    import pandas as pd
-    stored = lambda keys: keys.assign(value=[1000.0 if p == "2024Q1" else float("nan") for p in keys["period"]])  # noqa: E731
+    from metrics.ingest import validate
+    stored = validate.current_from(pd.DataFrame([("990121101201", "households", "2024Q1", 1000.0)],
+                                                columns=["region_code", "element_code", "period", "value"]))
     r = validate_bytes(b"region_code,element_code,period,value\n990121101201,households,2024Q2,100\n", "x.csv",
                        rules(current_values=stored))
     assert found(r, r.warnings) == [("large_change", 2)]
-    assert isinstance(r.current, pd.DataFrame)
+    assert len(r.current) == 1 and r.current.values.tolist() == [1000.0]   # what the store holds there
+    assert r.warnings["message"][0] == "数值 100 与上一季度的 1000 相比变化过大，请核实"
 
 
 @pytest.mark.parametrize("name", ["unparseable.xlsx", "unparseable_ragged.csv"])
@@ -192,9 +194,10 @@ def test_messages_format_each_cell_as_before_when_values_repeat():
     assert f["message_en"][1] == "Value 12,345.5 moved a lot from last quarter's 4: please check"
 
 
-def test_region_scope_is_kept_per_hierarchy_and_parent():
-    """The codes and names in scope are built once per (hierarchy, parent) and answer as before:
-    a parent's scope refuses a code outside it even after the whole hierarchy was looked up."""
+def test_region_scope_is_the_parents_subtree_and_names_are_kept_per_hierarchy():
+    """Codes and names resolve within the parent's sub-tree only (a code outside it is refused
+    even after the whole hierarchy was looked up); the name index is built once per hierarchy,
+    only when a name is looked up, and dropped with the hierarchy."""
     import gc
 
     from metrics.ingest import validate
@@ -202,12 +205,15 @@ def test_region_scope_is_kept_per_hierarchy_and_parent():
                           "990000100000,甲镇,township,990000000000\n990000200000,乙镇,township,990000000000\n"
                           "990000100201,和平村,village,990000100000\n990000200201,和平村,village,990000200000\n")
     whole = validate.region_resolver(h, None)
-    assert whole("990000200201") == ("990000200201", None)
+    assert whole("990000200201") == ("990000200201", None) and whole(" 990000200201.0") == ("990000200201", None)
+    assert h not in validate._NAMES                       # codes alone need no name index
     assert whole("和平村") == (None, "ambiguous_region_name") and whole("无此村") == (None, "unknown_region")
+    names = validate._NAMES[h]
     part = validate.region_resolver(h, "990000100000")
     assert part("990000200201") == (None, "unknown_region") and part("和平村") == ("990000100201", None)
-    assert validate._region_lookup(h, None) is validate._region_lookup(h, None)
-    assert set(validate._REGION_LOOKUPS[h]) == {None, "990000100000"}
-    del h, whole, part
+    assert part("990000100000") == ("990000100000", None) and part("990000000000") == (None, "unknown_region")
+    assert part("乙镇") == (None, "unknown_region") and whole("乙镇") == ("990000200000", None)
+    assert validate._NAMES[h] is names
+    del h, whole, part, names
     gc.collect()
-    assert not any(len(k.by_code) == 5 and "990000100201" in k.by_code for k in validate._REGION_LOOKUPS.keys())
+    assert not any(len(k.by_code) == 5 and "990000100201" in k.by_code for k in validate._NAMES.keys())

@@ -1,6 +1,6 @@
 """The one seam between ingest and the store: what ingest asks of it, in one place.
 
-The store's API (``publish``, ``retract``, ``restore``, ``snapshots``, ``current_values``,
+The store's API (``publish``, ``retract``, ``restore``, ``snapshots``, ``current_values``, ``current_in``,
 ``diff``, ``rebuild``, ``at``) is used directly where it exists.
 """
 
@@ -21,6 +21,12 @@ def current_values(store: Store, keys: pd.DataFrame, unique: bool = False) -> pd
     if keys.empty or store.is_empty():      # a first upload: nothing to look up
         return keys.assign(value=np.nan)
     return store.current_values(keys, unique=unique)
+
+
+def current_in(store: Store, regions: list[str], elements: list[str], quarters: list[str]) -> dict[str, np.ndarray]:
+    """Every current leaf value of ``regions`` × ``elements`` × ``quarters``: positions r, e, p in
+    those lists, and value (the validator's comparisons)."""
+    return store.current_in(regions, elements, quarters)
 
 
 def publish(store: Store, facts: pd.DataFrame, *, user, comment: str, source_name: str, source_sha256: str):

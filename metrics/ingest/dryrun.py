@@ -28,7 +28,7 @@ def rules_for(store: Store, parent: str | None = None, last_period: str | None =
     s = paths.settings(store.dir)
     return Rules(catalog=store.catalog, hierarchy=store.hierarchy,
                  current_values=None if store.is_empty() else (
-                     lambda keys: adapter.current_values(store, keys, unique=True)),   # keys of pd.unique
+                     lambda regions, elements, quarters: adapter.current_in(store, regions, elements, quarters)),
                  locked=locks.locked_periods(store.dir), parent=parent or None, last_period=last_period,
                  large_change_factor=float(s["large_change_factor"]), max_mb=float(s["max_upload_mb"]),
                  max_rows=int(s["max_upload_rows"]))

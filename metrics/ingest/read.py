@@ -68,17 +68,23 @@ def norm_header(text: str) -> str:
 # -- decoding ----------------------------------------------------------------------------------
 def decode_text(data: bytes) -> str:
     """UTF-8 (BOM or not), UTF-16 (BOM, or NUL-rich), else GB18030 (a superset of GBK)."""
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, bytes | None]:
+    """The text, and its UTF-8 bytes when the file is UTF-8 already (the CSV reader takes them as
+    they are: no second copy of a 100 MB upload encoded back)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        return data[3:].decode("utf-8"), memoryview(data)[3:]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16"), None
     head = data[:4096]
     if head and head.count(b"\x00") > len(head) // 4:
-        return data.decode("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        return data.decode("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"), None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), data
     except UnicodeDecodeError:
-        return data.decode("gb18030")
+        return data.decode("gb18030"), None
 
 
 def _delimiter(text: str) -> str:
@@ -88,13 +94,13 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_rectangular(text: str, sep: str) -> pd.DataFrame | None:
+def _read_rectangular(text: str, sep: str, utf8: bytes | memoryview | None = None) -> pd.DataFrame | None:
     """Arrow's CSV reader for files whose every line has the header's field count (the usual
     case, 5× faster); None for anything else (short or long rows), which pandas then reads."""
     names = [f"f{i}" for i in range(text.split("\n", 1)[0].count(sep) + 8)]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.BufferReader(pa.py_buffer(utf8 if utf8 is not None else text.encode("utf-8"))),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
             parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
@@ -108,9 +114,10 @@ def _read_rectangular(text: str, sep: str) -> pd.DataFrame | None:
     return frame
 
 
-def read_csv_text(text: str) -> pd.DataFrame:
+def read_csv_text(text: str, utf8: bytes | memoryview | None = None) -> pd.DataFrame:
+    """``text`` as cells; ``utf8``: the same text as UTF-8 bytes, when the caller has them."""
     sep = _delimiter(text)
-    fast = _read_rectangular(text, sep)
+    fast = _read_rectangular(text, sep, utf8)
     if fast is not None:
         return fast
     try:
@@ -158,12 +165,12 @@ def read_sheets(data: bytes) -> list[Sheet]:
     if data.startswith(XLSX_MAGIC):
         return read_workbook(data)
     try:
-        text = decode_text(data)
+        text, utf8 = _decode(data)
     except UnicodeDecodeError as exc:
         raise UnreadableFile("msg_unreadable", other="无法识别的文字编码（请另存为 UTF-8 或 GBK 的 CSV，或 XLSX）") from exc
     if "\x00" in text:
         raise UnreadableFile("msg_unreadable", other="不是文本文件，也不是 Excel 文件")
-    return [Sheet("", read_csv_text(text))]
+    return [Sheet("", read_csv_text(text, utf8))]
 
 
 def is_totals_label(cells: pd.Series) -> np.ndarray:
@@ -219,12 +226,12 @@ def _find_header(cells: pd.DataFrame) -> int | None:
 
 
 def _repeat(value, n: int, index=None) -> pd.Series:
-    """A column of one label (object dtype: no Arrow string array of a million copies)."""
+    """A column of one label: a categorical of one category (a byte per row: no string array
+    of a million copies, and nothing for pandas to infer)."""
     if isinstance(value, pd.Series):
-        return value.astype(object)
-    out = np.empty(n, dtype=object)
-    out[:] = value
-    return pd.Series(out, index=index, dtype=object) if index is not None else out
+        return value if isinstance(value.dtype, pd.CategoricalDtype) else value.astype("category")
+    return pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value]),
+                     index=index)
 
 
 def to_long(sheets: list[Sheet], catalog: Catalog) -> RawUpload:
@@ -272,11 +279,14 @@ def to_long(sheets: list[Sheet], catalog: Catalog) -> RawUpload:
         body, excel_row = body[~is_total], excel_row[~is_total]
         rows_read += len(body) + int(is_total.sum())
         region = body[code_col].str.strip() if code_col is not None else pd.Series("", index=body.index)
-        region_column = pd.Series(header[code_col] if code_col is not None else "", index=body.index)
+        region_column = _repeat(header[code_col] if code_col is not None else "", len(body), body.index)
         if name_col is not None:
-            use_name = region == ""
-            region = region.where(~use_name, body[name_col].str.strip())
-            region_column = region_column.where(~use_name, header[name_col])
+            use_name = (region == "").to_numpy(dtype=bool)
+            if use_name.any():
+                region = region.where(~use_name, body[name_col].str.strip())
+                labels = [header[code_col] if code_col is not None else "", header[name_col]]
+                region_column = pd.Series(pd.Categorical.from_codes(use_name.astype(np.int8), categories=labels)
+                                          if labels[0] != labels[1] else region_column.array, index=body.index)
         period_col = roles.index("period") if "period" in roles else None
         if period_col is None:
             missing.append((sheet.name, h + 1, "季度 period"))
@@ -286,14 +296,17 @@ def to_long(sheets: list[Sheet], catalog: Catalog) -> RawUpload:
         if "element" in roles and "value" in roles:
             layouts.add("long")
             e_col, v_col = roles.index("element"), roles.index("value")
-            n = len(body)
-            frame = pd.DataFrame({"row": excel_row, "region": region, "region_column": _repeat(region_column, n),
-                                  "element": body[e_col], "element_column": _repeat(header[e_col], n),
-                                  "period": period, "period_column": _repeat(period_label, n),
-                                  "value": body[v_col], "column": _repeat(header[v_col], n)}, index=body.index)
-            blank = frame["value"].str.strip() == ""
-            ignored += int(blank.sum())
-            parts.append(frame[~blank].assign(sheet=_repeat(sheet.name, int((~blank).sum()), frame[~blank].index)))
+            n, index = len(body), body.index
+            frame = pd.DataFrame({"row": excel_row, "region": region, "region_column": region_column,
+                                  "element": body[e_col], "element_column": _repeat(header[e_col], n, index),
+                                  "period": period, "period_column": _repeat(period_label, n, index),
+                                  "value": body[v_col], "column": _repeat(header[v_col], n, index),
+                                  "sheet": _repeat(sheet.name, n, index)}, index=index)
+            blank = (frame["value"].str.strip() == "").to_numpy(dtype=bool)
+            if blank.any():
+                ignored += int(blank.sum())
+                frame = frame[~blank]
+            parts.append(frame)
             continue
         if "element" in roles or "value" in roles:
             missing.append((sheet.name, h + 1, "value 数值" if "element" in roles else "element_code 数据项"))
@@ -310,10 +323,13 @@ def to_long(sheets: list[Sheet], catalog: Catalog) -> RawUpload:
             blank = values.str.strip() == ""
             ignored += int(blank.sum())
             keep = ~blank
+            n, index = int(keep.sum()), body.index[keep.to_numpy(dtype=bool)]
             parts.append(pd.DataFrame({"row": excel_row[keep], "region": region[keep],
-                                       "region_column": region_column[keep], "element": code,
-                                       "element_column": label, "period": period[keep], "period_column": period_label,
-                                       "value": values[keep], "column": label, "sheet": sheet.name}))
+                                       "region_column": region_column[keep], "element": _repeat(code, n, index),
+                                       "element_column": _repeat(label, n, index), "period": period[keep],
+                                       "period_column": _repeat(period_label, n, index), "value": values[keep],
+                                       "column": _repeat(label, n, index), "sheet": _repeat(sheet.name, n, index)},
+                                      index=index))
     if not readable and not missing:
         raise UnreadableFile("msg_empty_file")
     columns = ["sheet", "row", "region", "region_column", "element", "element_column", "period", "period_column",

@@ -126,44 +126,65 @@ class ReadMixin:
         if not unique:
             keys = keys.drop_duplicates()
         keys = keys.reset_index(drop=True)
-        regions = self.layout.regions
-        group_of = pd.Series(regions["grp"].where(regions["grp"].notna(), TOP).to_numpy(), index=regions["code"])
-        pairs = _region_period_pairs(keys)
-        pairs = pd.DataFrame({"period": pairs["period"].to_numpy(),
-                              "grp": pairs["region_code"].map(group_of).to_numpy()}).dropna().drop_duplicates()
+        cats = [keys[c].array if isinstance(keys[c].dtype, pd.CategoricalDtype) else pd.Categorical(keys[c])
+                for c in KEY_COLUMNS]
+        codes = [np.asarray(c.codes, dtype=np.int64) for c in cats]
+        lists = [list(c.categories) for c in cats]
+        # only the categories in use are asked for (the validator's keys had every region a category)
+        used = [np.unique(c[c >= 0]) for c in codes]
+        got = self.current_in(*[[lst[i] for i in u] for lst, u in zip(lists, used)])
+        have = _composite(*[u[got[k]] for u, k in zip(used, ("r", "e", "p"))], sizes=[len(lst) for lst in lists])
+        want = _composite(*codes, sizes=[len(lst) for lst in lists])
+        valid = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
+        value = np.full(len(keys), np.nan)
+        snap = np.zeros(len(keys), dtype=np.int32)
+        missing = np.ones(len(keys), dtype=bool)
+        if len(have):
+            order = np.argsort(have, kind="stable")
+            ranked = have[order]
+            pos = np.minimum(np.searchsorted(ranked, want), len(ranked) - 1)
+            i = np.flatnonzero(valid & (ranked[pos] == want))
+            j = order[pos[i]]
+            value[i], snap[i], missing[i] = got["value"][j], got["snapshot_id"][j], False
+        out = keys.assign(value=value)
+        out["snapshot_id"] = pd.arrays.IntegerArray(snap, missing)
+        return out
+
+    def current_in(self, regions: list[str], elements: list[str], quarters: list[str]) -> dict[str, np.ndarray]:
+        """Every current leaf value of ``regions`` × ``elements`` × ``quarters``: ``r``, ``e``,
+        ``p`` (positions in those lists), ``value`` and ``snapshot_id``, in no particular order.
+        Reads the (group, quarter) shards of those regions; the facts' codes are mapped to the
+        positions by joins with the three small lists, so no string is made per fact (the
+        validator reads a province's two quarters this way: 4.7·10⁶ values at national scale)."""
+        empty = {"r": np.array([], dtype=np.int64), "e": np.array([], dtype=np.int64),
+                 "p": np.array([], dtype=np.int64), "value": np.array([]), "snapshot_id": np.array([], dtype=np.int32)}
+        regions_frame = self.layout.regions
+        group_of = pd.Series(regions_frame["grp"].where(regions_frame["grp"].notna(), TOP).to_numpy(),
+                             index=regions_frame["code"])
+        groups = {g for g in group_of.reindex(list(regions)).dropna()}
         shards = self._shards()
-        files = sorted({self._shard_root() / shards[p][g]
-                        for p, g in zip(pairs["period"], pairs["grp"]) if g in shards.get(p, {})})
-        if not files or keys.empty:
-            return keys.assign(value=np.nan, snapshot_id=pd.arrays.IntegerArray(
-                np.zeros(len(keys), dtype=np.int32), np.ones(len(keys), dtype=bool)))
+        files = sorted({self._shard_root() / shards[q][g] for q in quarters for g in groups if g in shards.get(q, {})})
+        if not files or not len(elements):
+            return empty
         reader = ShardReader.get()
         aliases = [reader.alias(f) for f in files]
         cur = reader.con.cursor()
         try:
+            for name, values in (("dim_r", regions), ("dim_e", elements), ("dim_p", quarters)):
+                cur.register(name, pa.table({"code": pa.array([str(x) for x in values], pa.string()),
+                                             "id": pa.array(np.arange(len(values)), pa.int64())}))
             union = " UNION ALL ".join(f"SELECT * FROM {a}.facts" for a in aliases)  # noqa: S608
-            if all(isinstance(keys[c].dtype, pd.CategoricalDtype) for c in KEY_COLUMNS):
-                found = _found_by_codes(cur, union, keys)
-            else:
-                cur.register("wanted_keys", keys.assign(i=np.arange(len(keys), dtype=np.int64)))
-                # only the keys found come back, with their position (no sort of every key)
-                found = cur.execute(    # a categorical column arrives as an ENUM: compared as text
-                    f"""SELECT k.i, f.value, f.snapshot_id
-                        FROM (SELECT region_code::VARCHAR AS region_code, element_code::VARCHAR AS element_code,
-                                     period::VARCHAR AS period, i FROM wanted_keys) k
-                        JOIN ({union}) f USING (region_code, element_code, period)""").fetchnumpy()  # noqa: S608
+            got = cur.execute(
+                f"""SELECT r.id AS r, e.id AS e, p.id AS p, f.value, f.snapshot_id FROM ({union}) f
+                    JOIN dim_r r ON r.code = f.region_code
+                    JOIN dim_e e ON e.code = f.element_code
+                    JOIN dim_p p ON p.code = f.period""").fetchnumpy()  # noqa: S608
         finally:
             cur.close()
-        i = np.asarray(found["i"], dtype=np.int64)
-        value = np.full(len(keys), np.nan)
-        value[i] = np.ma.filled(np.ma.asarray(found["value"], dtype=float), np.nan)
-        snap = np.zeros(len(keys), dtype=np.int32)
-        missing = np.ones(len(keys), dtype=bool)
-        snap[i] = np.ma.filled(np.ma.asarray(found["snapshot_id"]), 0).astype(np.int32)
-        missing[i] = np.ma.getmaskarray(np.ma.asarray(found["snapshot_id"]))
-        out = keys.assign(value=value)
-        out["snapshot_id"] = pd.arrays.IntegerArray(snap, missing)
-        return out
+        return {"r": np.asarray(got["r"], dtype=np.int64), "e": np.asarray(got["e"], dtype=np.int64),
+                "p": np.asarray(got["p"], dtype=np.int64),
+                "value": np.ma.filled(np.ma.asarray(got["value"], dtype=float), np.nan),
+                "snapshot_id": np.asarray(got["snapshot_id"], dtype=np.int32)}
 
     def current_facts(self) -> pd.DataFrame:
         """Every current fact (region_code, element_code, period, value, snapshot_id), from the log.
@@ -209,52 +230,10 @@ class ReadMixin:
         return both[changed].sort_values(KEY_COLUMNS).reset_index(drop=True)[cols]
 
 
-def _found_by_codes(cur, union: str, keys: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The keys found in the facts of ``union`` — position ``i``, ``value``, ``snapshot_id`` —
-    for categorical key columns (the validator's millions of keys): the facts' codes are mapped
-    to the keys' category codes by joins with the few categories in use, and matched as one int64
-    per key by binary search. No string is made per key (2.3·10⁶ keys of a province's quarter at
-    national scale, and their previous quarter's: ~3 s as text joins)."""
-    codes = [keys[c].cat.codes.to_numpy(np.int64) for c in KEY_COLUMNS]
-    for c, k in zip(KEY_COLUMNS, codes):
-        used = np.unique(k[k >= 0])
-        cur.register(f"dim_{c}", pa.table({"code": pa.array(np.asarray(keys[c].cat.categories, dtype=object)[used],
-                                                             pa.string()),
-                                           "id": pa.array(used, pa.int64())}))
-    got = cur.execute(
-        f"""SELECT r.id AS r, e.id AS e, p.id AS p, f.value, f.snapshot_id FROM ({union}) f
-            JOIN dim_region_code r ON r.code = f.region_code
-            JOIN dim_element_code e ON e.code = f.element_code
-            JOIN dim_period p ON p.code = f.period""").fetchnumpy()  # noqa: S608
-    n_e, n_p = (len(keys[c].cat.categories) for c in KEY_COLUMNS[1:])
-
-    def composite(r, e, p):
-        return (np.asarray(r, dtype=np.int64) * n_e + np.asarray(e, dtype=np.int64)) * n_p + np.asarray(p, dtype=np.int64)
-
-    have = composite(got["r"], got["e"], got["p"])
-    want = composite(*codes)
-    valid = (codes[0] >= 0) & (codes[1] >= 0) & (codes[2] >= 0)
-    if not len(have):
-        return {"i": np.array([], dtype=np.int64), "value": np.array([]), "snapshot_id": np.array([], dtype=np.int32)}
-    order = np.argsort(have, kind="stable")
-    ranked = have[order]
-    pos = np.minimum(np.searchsorted(ranked, want), len(ranked) - 1)
-    i = np.flatnonzero(valid & (ranked[pos] == want))
-    j = order[pos[i]]
-    return {"i": i, "value": got["value"][j], "snapshot_id": got["snapshot_id"][j]}
-
-
-def _region_period_pairs(keys: pd.DataFrame) -> pd.DataFrame:
-    """The distinct (region_code, period) of ``keys``: from the category codes when both columns
-    are categorical (millions of keys, a few thousand pairs), else by dropping duplicates."""
-    r, p = keys["region_code"], keys["period"]
-    if not (isinstance(r.dtype, pd.CategoricalDtype) and isinstance(p.dtype, pd.CategoricalDtype)):
-        return keys[["region_code", "period"]].drop_duplicates()
-    n = len(p.cat.categories) + 1
-    combo = pd.unique(r.cat.codes.to_numpy(np.int64) * n + p.cat.codes.to_numpy(np.int64))
-    combo = combo[(combo // n >= 0) & (combo % n < n - 1)]      # no missing (-1) codes
-    return pd.DataFrame({"region_code": np.asarray(r.cat.categories)[combo // n],
-                         "period": np.asarray(p.cat.categories)[combo % n]})
+def _composite(*codes: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """(region, element, period) positions as one int64."""
+    r, e, p = (np.asarray(c, dtype=np.int64) for c in codes)
+    return (r * sizes[1] + e) * sizes[2] + p
 
 
 class StoreView(ReadMixin):
