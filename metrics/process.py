@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import gc
 import os
 import sys
@@ -40,6 +41,7 @@ def settle(store=None) -> None:
         with contextlib.suppress(OSError, ValueError):    # no regions yet: nothing to load
             store.hierarchy, store.layout, store.catalog   # noqa: B018 - built now, before the freeze
     _settled = True
+    tune_allocator()
     gc.collect()
     gc.freeze()
     # A page call at the top of the nation allocates ~7·10⁴ containers (68,932 measured: 4,100
@@ -50,6 +52,41 @@ def settle(store=None) -> None:
     # Cyclic garbage of other code now waits for 10⁵ allocations — a few MB at most.
     gc.set_threshold(GEN0_THRESHOLD, *gc.get_threshold()[1:])
     atexit.register(gc.unfreeze)    # a normal exit still frees them (bindings report leaks otherwise)
+
+
+# glibc's mallopt parameters
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_HEAP_BLOCKS = 1 << 30
+
+
+def _libc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:      # not glibc: nothing to tune
+        return None
+
+
+def tune_allocator() -> bool:
+    """Let glibc serve large blocks from the heap and keep freed memory for reuse (up to 1 GiB).
+
+    By default every array over ~32 MB is a fresh ``mmap``, returned at ``free``, and each of its
+    pages faults when first written. An upload of 2.3·10⁶ rows makes and drops dozens of arrays of
+    18–37 MB; on this VM the page faults were half of its validation (first validation in a
+    process: 2.8–3.8 s by default, 1.4–1.6 s tuned; the same process's second one: 1.4–1.7 s
+    either way). Memory kept is given back by :func:`release_memory` once a big job is done.
+    Returns whether it applied (glibc only)."""
+    libc = _libc()
+    return bool(libc and libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_BLOCKS) and libc.mallopt(_M_TRIM_THRESHOLD, _HEAP_BLOCKS))
+
+
+def release_memory() -> None:
+    """Give the freed memory of a big job (an upload validated or published) back to the system:
+    glibc's heap and Arrow's memory pool."""
+    import pyarrow as pa
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+    pa.default_memory_pool().release_unused()
 
 
 def leave(rc: int | None = 0) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from metrics import paths, query
+from metrics import paths, process, query
 from metrics.ingest import adapter, locks
 from metrics.ingest.preview import Overlay
 from metrics.ingest.report import Report
@@ -37,7 +37,9 @@ def rules_for(store: Store, parent: str | None = None, last_period: str | None =
 def check(store: Store, data: bytes, source_name: str, parent: str | None = None,
           last_period: str | None = None) -> Report:
     """Validate ``data`` against the store (regions, catalog, locks, current values)."""
-    return validate_bytes(data, source_name, rules_for(store, parent, last_period))
+    report = validate_bytes(data, source_name, rules_for(store, parent, last_period))
+    process.release_memory()      # the working memory of a big file, back to the system
+    return report
 
 
 def check_frame(store: Store, facts: pd.DataFrame, source_name: str) -> Report:
@@ -63,7 +65,7 @@ class Summary:
 def compare(store: Store, report: Report) -> pd.DataFrame:
     """The report's facts with ``old`` (current value or NaN) and ``kind`` new/changed/unchanged."""
     from metrics.ingest.validate import lookup
-    merged = report.facts.copy()
+    merged = report.facts.astype({c: str for c in KEY})     # the validator's keys are categorical
     if report.current is not None:
         old = lookup(merged["key"].to_numpy(), report.current)
     else:

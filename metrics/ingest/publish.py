@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from metrics import process
 from metrics.auth import User, audit, require
 from metrics.ingest import adapter, dryrun, locks
 from metrics.ingest.report import Report
@@ -47,6 +48,7 @@ def publish(store: Store, report: Report, *, user: User, comment: str, acknowled
     audit.record(store.dir, user, "ingest", snapshot=snap.id, file=name, sha256=report.sha256,
                  rows=int(len(report.facts)), comment=comment.strip(), warnings=int(len(report.warnings)),
                  **counts.counts())
+    process.release_memory()
     return snap
 
 

@@ -79,11 +79,13 @@ class Resolved:
         idx = self.idx if at is None else self.idx[at]
         return np.asarray(per_value, dtype=dtype)[idx] if len(per_value) else np.zeros(len(idx), dtype=dtype)
 
-    def text(self, at: np.ndarray) -> pd.Series:
-        """The resolved values of the rows ``at`` as a string column, taken from the distinct
-        values in Arrow (no Python string per row)."""
-        values = pa.array(self.values, pa.string())
-        return pd.Series(values.take(pa.array(self.idx[at])).to_pandas(), dtype="str")
+    def column(self, at: np.ndarray) -> pd.Series:
+        """The resolved values of the rows ``at`` as a categorical column (categories in text
+        order): a code per row, no string made per row."""
+        labels = sorted({v for v in self.values if v is not None})
+        pos = {v: i for i, v in enumerate(labels)}
+        codes = np.array([pos.get(v, -1) for v in self.values] + [-1], dtype=np.int32)[self.idx[at]]
+        return pd.Series(pd.Categorical.from_codes(codes, categories=labels))
 
     def table(self, table: dict, default=False, dtype=None) -> np.ndarray:
         return self.rows([table.get(v, default) for v in self.values], dtype)
@@ -259,14 +261,14 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     report.errors = rp.concat_issues(errors)
     rows = np.flatnonzero(ok)
     report.facts = pd.DataFrame({
-        "region_code": region.text(rows), "element_code": element.text(rows), "period": period.text(rows),
+        "region_code": region.column(rows), "element_code": element.column(rows), "period": period.column(rows),
         "value": value[rows], "row": v["row"].to_numpy()[rows], "sheet": v["sheet"].iloc[rows].reset_index(drop=True),
         "column": v["column"].iloc[rows].reset_index(drop=True), "key": keys[rows]})
     report.current = current
     if report.errors.empty and len(rows):
         stock = element.table({e.code: e.temporal == "stock" for e in cat.elements.values()}, dtype=bool)
         cumulative = element.table({e.code: e.cumulative for e in cat.elements.values()}, dtype=bool)
-        for code, at_rows, prev in _warnings(keys, value, rows, in_file, current, stock, cumulative,
+        for code, at_rows, prev in _warnings(keys, value, at, in_file, current, stock, cumulative,
                                             float(rules.large_change_factor)):
             warnings.append(_issues_at(code, v, at_rows, v["column"], value=v["value"], other=prev))
     report.warnings = rp.concat_issues(warnings)
@@ -449,7 +451,8 @@ def _ratio_errors(keys: np.ndarray, value: np.ndarray, at: np.ndarray, in_file: 
 def _warnings(keys: np.ndarray, value: np.ndarray, rows: np.ndarray, in_file: KeyTable, current: KeyTable,
               stock: np.ndarray, cumulative: np.ndarray, factor: float):
     """large_change and decreasing_cumulative against last quarter (in the file, else in the store):
-    (code, rows, last quarter's values) for the published ``rows``."""
+    (code, rows, last quarter's values) for the published ``rows`` (in key order: the look-ups
+    walk the tables once)."""
     k, val = keys[rows], value[rows]
     from_file = in_file.get(k - 1)
     prev = np.where(np.isnan(from_file), current.get(k - 1), from_file)

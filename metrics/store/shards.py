@@ -207,19 +207,18 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
         if published is not None and snapshot_id == max(active, default=0):
             con.register("published_t", published)
             con.execute(f"""CREATE TEMP TABLE newvals AS SELECT {_FACT_COLS} FROM published_t""")  # noqa: S608
-            con.execute("CREATE TEMP TABLE keys AS SELECT region_code, element_code, period FROM newvals")
+            con.execute("CREATE TEMP VIEW keys AS SELECT region_code, element_code, period FROM newvals")
         else:
             _current_of_snapshot(con, layout, log, snapshot_id, ids)
         out: ShardMap = {p: dict(g) for p, g in shards.items()}
-        groups = [r[0] for r in con.execute(
-            "SELECT DISTINCT r.grp FROM keys k JOIN regions r ON r.code = k.region_code WHERE r.grp IS NOT NULL"
-        ).fetchall()]
-        layout.load_closure(con, groups)
-        periods = [r[0] for r in con.execute("SELECT DISTINCT period FROM keys ORDER BY 1").fetchall()]
-        for p in periods:
-            touched = [r[0] for r in con.execute(
-                """SELECT DISTINCT r.grp FROM keys k JOIN regions r ON r.code = k.region_code
-                   WHERE k.period = $p AND r.grp IS NOT NULL ORDER BY 1""", {"p": p}).fetchall()]
+        # the (quarter, group) pairs touched: the keys' few distinct (quarter, region) first, then
+        # their groups (a join of every key with 5·10⁵ regions cost ~0.06 s a time at national scale)
+        pairs = con.execute("""SELECT DISTINCT k.period, r.grp
+                               FROM (SELECT DISTINCT period, region_code FROM keys) k
+                               JOIN regions r ON r.code = k.region_code""").fetchall()
+        layout.load_closure(con, sorted({g for _, g in pairs if g is not None}))
+        for p in sorted({q for q, _ in pairs}):
+            touched = sorted({g for q, g in pairs if q == p and g is not None})
             old = out.get(p, {})
             attached = []
             parts = ["SELECT * FROM newvals WHERE period = $p"]

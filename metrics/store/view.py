@@ -16,7 +16,7 @@ import pyarrow as pa
 from metrics.store import shards as sh
 from metrics.store.log import Event, replay
 from metrics.store.reader import ShardReader
-from metrics.store.rollups import ROLLUP_COLUMNS, TOP, connect
+from metrics.store.rollups import ROLLUP_COLUMNS, connect
 
 KEY_COLUMNS = ["region_code", "element_code", "period"]
 
@@ -158,10 +158,8 @@ class ReadMixin:
         validator reads a province's two quarters this way: 4.7·10⁶ values at national scale)."""
         empty = {"r": np.array([], dtype=np.int64), "e": np.array([], dtype=np.int64),
                  "p": np.array([], dtype=np.int64), "value": np.array([]), "snapshot_id": np.array([], dtype=np.int32)}
-        regions_frame = self.layout.regions
-        group_of = pd.Series(regions_frame["grp"].where(regions_frame["grp"].notna(), TOP).to_numpy(),
-                             index=regions_frame["code"])
-        groups = {g for g in group_of.reindex(list(regions)).dropna()}
+        fact_group = self.layout.fact_group
+        groups = {fact_group[c] for c in regions if c in fact_group}
         shards = self._shards()
         files = sorted({self._shard_root() / shards[q][g] for q in quarters for g in groups if g in shards.get(q, {})})
         if not files or not len(elements):
