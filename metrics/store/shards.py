@@ -86,6 +86,11 @@ def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
                 {"root": layout.root})
 
 
+def _sql_text(text: str) -> str:
+    """A string literal (views take no parameters; the quarters are ours: YYYYQn)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _log_rows(q: Quarter) -> tuple[str, dict]:
     """SQL for quarter ``q``'s rows of the fact log (region_code, element_code, period, value,
     snapshot_id) and its parameters: DuckDB's own Parquet reader over the quarter's files, else
@@ -205,8 +210,8 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
             con.register("log_ds", dataset)
         ids = sorted(active)
         if published is not None and snapshot_id == max(active, default=0):
-            con.register("published_t", published)
-            con.execute(f"""CREATE TEMP TABLE newvals AS SELECT {_FACT_COLS} FROM published_t""")  # noqa: S608
+            # the snapshot's rows read where they are (no copy of 10⁶ rows into DuckDB first)
+            con.register("newvals", published.select(_FACT_COLS.split(", ")))
             con.execute("CREATE TEMP VIEW keys AS SELECT region_code, element_code, period FROM newvals")
         else:
             _current_of_snapshot(con, layout, log, snapshot_id, ids)
@@ -230,7 +235,10 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
                     parts.append(f"""SELECT {_FACT_COLS} FROM {alias}.facts o
                                      ANTI JOIN keys k ON k.region_code = o.region_code
                                           AND k.element_code = o.element_code AND k.period = o.period""")  # noqa: S608
-            con.execute(f"CREATE OR REPLACE TEMP TABLE allcur AS {' UNION ALL '.join(parts)}", {"p": p})
+            # a view: its two readers (the rows below the root, the root's own) each read what they
+            # need of it, so the quarter's current facts are not held a third time
+            con.execute(f"CREATE OR REPLACE TEMP VIEW allcur AS {' UNION ALL '.join(parts)}".replace(
+                "$p", _sql_text(p)))
             _split_current(con, layout)
             build_groups(con, _max_depth(layout), layout.split)
             if layout.split:
