@@ -182,26 +182,28 @@ class Layout:
 
 
 def _own_rows(con: duckdb.DuckDBPyConnection, facts: str, target: str) -> None:
-    """Each region's own contribution from the current facts in table ``facts`` (with its group
-    and whether it is a leaf, carried along so that later steps need no join)."""
+    """Each region's own contribution from the current facts in table ``facts`` (which carry
+    their region's depth, group and whether it is a leaf: no join with the regions here)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {target} AS
         SELECT f.region_code, f.element_code, f.period, f.value AS value_sum, NULL::DOUBLE AS weight_sum,
-               1::BIGINT AS n_facts, f.snapshot_id, r.depth, r.grp, r.leaf
-        FROM {facts} f JOIN regions r ON r.code = f.region_code
+               1::BIGINT AS n_facts, f.snapshot_id, f.depth, f.grp, f.leaf
+        FROM {facts} f
         JOIN elements e ON e.code = f.element_code AND e.aggregation IN ('sum', 'none')
         UNION ALL
         SELECT f.region_code, f.element_code, f.period, f.value * w.value,
-               CASE WHEN f.value IS NOT NULL THEN w.value END, 1, f.snapshot_id, r.depth, r.grp, r.leaf
-        FROM {facts} f JOIN regions r ON r.code = f.region_code
+               CASE WHEN f.value IS NOT NULL THEN w.value END, 1, f.snapshot_id, f.depth, f.grp, f.leaf
+        FROM {facts} f
         JOIN elements e ON e.code = f.element_code AND e.aggregation = 'weighted_mean'
         LEFT JOIN (SELECT * FROM {facts} WHERE element_code IN (SELECT weight FROM elements)) w
                ON w.region_code = f.region_code AND w.element_code = e.weight AND w.period = f.period""")  # noqa: S608
 
 
-def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int) -> None:
-    """From temp table ``cur`` (current facts of regions at depth >= split, one quarter) build
-    ``group_rows`` (grp, rollup columns; a view over ``acc`` and ``group_upper``): every region of
-    the groups present, with coverage."""
+def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int, period: str,
+                 groups: list[str] | None = None) -> None:
+    """From temp table ``cur`` (current facts of regions at depth >= split, quarter ``period``,
+    with their region's depth, group and leaf flag) build ``group_rows`` (grp, rollup columns; a
+    view over ``acc`` and ``group_upper``): every region of the groups present (``groups``, when
+    the caller knows them), with coverage."""
     _own_rows(con, "cur", "acc")
     for depth in range(max_depth, split, -1):   # deepest first, up to the group's own row
         con.execute(
@@ -214,6 +216,7 @@ def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int) -> 
     # a leaf's rows are its own facts, one per key: only the rows of regions with children need
     # summing. Coverage reads the unit totals of its few elements from a small table of their own
     # (a join against every row of the group cost ~0.5 s per province shard at national scale).
+    in_groups = "SELECT DISTINCT grp FROM cur" if groups is None else "SELECT unnest($groups::VARCHAR[])"
     con.execute(
         """CREATE OR REPLACE TEMP TABLE covbase AS
            SELECT region_code, element_code, period, sum(value_sum) AS value_sum, max(snapshot_id) AS snapshot_id
@@ -231,13 +234,14 @@ def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int) -> 
                      count(*) FILTER (WHERE rb.value_sum > 0) AS value_sum, count(*) AS weight_sum,
                      count(rb.value_sum) AS n_facts, max(rb.snapshot_id) AS snapshot_id
               FROM coverage_spec cs
-              JOIN regions u ON u.level = cs.level AND u.grp IN (SELECT DISTINCT grp FROM cur)
-              CROSS JOIN (SELECT DISTINCT period FROM cur) p
+              JOIN regions u ON u.level = cs.level AND u.grp IN ({in_groups})
+              CROSS JOIN (SELECT $period AS period) p
               LEFT JOIN covbase rb ON rb.region_code = u.code AND rb.element_code = cs.element
                                   AND rb.period = p.period
               JOIN closure c ON c.code = u.code
               GROUP BY ALL HAVING count(rb.value_sum) > 0) x
-            JOIN regions g ON g.code = x.region_code""")  # noqa: S608
+            JOIN regions g ON g.code = x.region_code""",  # noqa: S608
+        {"period": period, **({} if groups is None else {"groups": groups})})
     # the leaf rows are not copied again: the view reads them from ``acc`` where they are
     con.execute(f"""CREATE OR REPLACE TEMP VIEW group_rows AS
                     SELECT grp, {_OUT} FROM acc WHERE leaf UNION ALL SELECT * FROM group_upper""")  # noqa: S608

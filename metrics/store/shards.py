@@ -77,13 +77,18 @@ def _write_top(con: duckdb.DuckDBPyConnection, root: Path, layout: Layout, perio
     return {TOP: rel}
 
 
-def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
-    """``allcur`` (current facts, one quarter) -> ``cur`` (below the root) and ``rootcur``."""
-    con.execute("""CREATE OR REPLACE TEMP TABLE cur AS
-                   SELECT f.*, r.grp FROM allcur f JOIN regions r ON r.code = f.region_code AND r.depth >= $split""",
-                {"split": layout.split})
-    con.execute("CREATE OR REPLACE TEMP TABLE rootcur AS SELECT * FROM allcur WHERE region_code = $root",
-                {"root": layout.root})
+def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout, groups: list[str] | None = None) -> None:
+    """``allcur`` (current facts, one quarter) -> ``cur`` (below the root) and ``rootcur``, each
+    fact with its region's depth, group and leaf flag. ``groups``: the only groups ``allcur``
+    holds, when known (the regions joined are then theirs, not all 5·10⁵)."""
+    where = "" if groups is None else " AND r.grp IN (SELECT unnest($groups::VARCHAR[]))"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cur AS
+                    SELECT f.*, r.grp, r.depth, r.leaf FROM allcur f
+                    JOIN regions r ON r.code = f.region_code AND r.depth >= $split{where}""",  # noqa: S608
+                {"split": layout.split, **({} if groups is None else {"groups": groups})})
+    con.execute("""CREATE OR REPLACE TEMP TABLE rootcur AS
+                   SELECT f.*, r.grp, r.depth, r.leaf FROM allcur f JOIN regions r ON r.code = f.region_code
+                   WHERE f.region_code = $root""", {"root": layout.root})
 
 
 def _sql_text(text: str) -> str:
@@ -133,10 +138,10 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
                 for g, lo, hi in layout.group_ranges:
                     # the group's current facts straight into ``cur`` (no root rows in its range)
                     con.execute(f"""CREATE OR REPLACE TEMP TABLE cur AS
-                                    SELECT f.*, r.grp FROM ({pick}) f
+                                    SELECT f.*, r.grp, r.depth, r.leaf FROM ({pick}) f
                                     JOIN regions r ON r.code = f.region_code AND r.grp = $g""",  # noqa: S608
                                 {**source, "ids": ids, "lo": lo, "hi": hi, "g": g})
-                    build_groups(con, _max_depth(layout), layout.split)
+                    build_groups(con, _max_depth(layout), layout.split, p, [g])
                     con.execute(f"INSERT INTO prov_all SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp")  # noqa: S608
                     written.update(_write_groups(con, root, layout, p, tag, [g]))
                 con.execute(current, {**source, "ids": ids, "lo": layout.root, "hi": layout.root})
@@ -147,7 +152,7 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
             else:
                 con.execute(current, {**source, "ids": ids, "lo": "", "hi": "\U0010ffff"})
                 _split_current(con, layout)
-                build_groups(con, _max_depth(layout), layout.split)
+                build_groups(con, _max_depth(layout), layout.split, p)
                 groups = [r[0] for r in con.execute("SELECT DISTINCT grp FROM group_rows ORDER BY 1").fetchall()]
                 written.update(_write_groups(con, root, layout, p, tag, groups))
             if written:
@@ -239,8 +244,8 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
             # need of it, so the quarter's current facts are not held a third time
             con.execute(f"CREATE OR REPLACE TEMP VIEW allcur AS {' UNION ALL '.join(parts)}".replace(
                 "$p", _sql_text(p)))
-            _split_current(con, layout)
-            build_groups(con, _max_depth(layout), layout.split)
+            _split_current(con, layout, touched)
+            build_groups(con, _max_depth(layout), layout.split, p, touched)
             if layout.split:
                 prov = [f"SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp"]  # noqa: S608
                 if TOP in old:
