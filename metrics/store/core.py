@@ -16,6 +16,7 @@ after it is rolled forward by the next start. Files nothing names are debris, re
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import fcntl
@@ -230,9 +231,19 @@ class Store(ReadMixin):
             events = self.log.events()
             snapshot_id = max(max((e.snapshot_id for e in events), default=0), self.log.max_snapshot_id()) + 1
             table = table.append_column("snapshot_id", pa.array(np.full(len(table), snapshot_id, dtype=np.int32)))
-            self.log.append_facts(table)
             active = replay(events) | {snapshot_id}
-            shards = self._next_shards(snapshot_id, active, table)
+            # the log's append (delta-rs) and the rollups (DuckDB) side by side: neither is seen
+            # before the event and the manifest below, and a publish's rollups read its rows from
+            # ``table``, not from the log (a kill leaves orphan rows and unnamed shard files, as
+            # one at any other point: ignored, then removed at the next start)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                appended = pool.submit(self.log.append_facts, table)
+                try:
+                    if self._layout_changed():      # a rebuild reads every row from the log
+                        appended.result()
+                    shards = self._next_shards(snapshot_id, active, table)
+                finally:
+                    appended.result()
             seq = (events[-1].seq if events else 0) + 1
             self.log.append_event(Event(
                 seq=seq, at=_now(now), action="publish", snapshot_id=snapshot_id, user=user.name,
@@ -275,9 +286,14 @@ class Store(ReadMixin):
         audit.record(self.dir, user, action, snapshot_id=snapshot_id, comment=comment)
         return self._snapshot(snapshot_id)
 
+    def _layout_changed(self) -> bool:
+        """The rollups in force were built for another hierarchy or catalog (a rebuild is due)."""
+        m = self.manifest()
+        return m["layout"] is not None and m["layout"] != self.layout.fingerprint
+
     def _next_shards(self, snapshot_id: int, active: set[int], published: pa.Table | None) -> dict:
         m = self.manifest()
-        if m["layout"] is not None and m["layout"] != self.layout.fingerprint:
+        if self._layout_changed():
             return sh.rebuild(self.shard_dir, self.layout, self.log, active, self._tag())
         return sh.apply(self.shard_dir, self.layout, self.log, m["shards"], snapshot_id, active, self._tag(),
                         published=published)
