@@ -181,21 +181,31 @@ class Layout:
                 break
 
 
-def _own_rows(con: duckdb.DuckDBPyConnection, facts: str, target: str) -> None:
-    """Each region's own contribution from the current facts in table ``facts`` (which carry
-    their region's depth, group and whether it is a leaf: no join with the regions here)."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE {target} AS
-        SELECT f.region_code, f.element_code, f.period, f.value AS value_sum, NULL::DOUBLE AS weight_sum,
-               1::BIGINT AS n_facts, f.snapshot_id, f.depth, f.grp, f.leaf
+# the region columns every current fact carries into the rollups (joined once, when the quarter's
+# facts are split off: ``shards._split_current``)
+FACT_REGION_COLUMNS = "r.grp, r.depth, r.leaf, r.parent, e.aggregation AS agg"
+FACT_REGION_JOINS = "LEFT JOIN elements e ON e.code = f.element_code"
+
+
+def _own_rows(con: duckdb.DuckDBPyConnection, facts: str, name: str) -> None:
+    """View ``name``: each region's own contribution from the current facts in table ``facts``
+    (which carry ``FACT_REGION_COLUMNS``): the facts as they are for summed elements (no copy of
+    the quarter's millions of leaf rows), and table ``{name}_w`` for the weighted means, which
+    need the weight's value (Σ value·weight; one element in the catalog)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {name}_w AS
+        SELECT f.region_code, f.element_code, f.period, f.value * w.value AS value_sum,
+               CASE WHEN f.value IS NOT NULL THEN w.value END AS weight_sum, 1::BIGINT AS n_facts,
+               f.snapshot_id, f.depth, f.grp, f.leaf, f.parent
         FROM {facts} f
-        JOIN elements e ON e.code = f.element_code AND e.aggregation IN ('sum', 'none')
-        UNION ALL
-        SELECT f.region_code, f.element_code, f.period, f.value * w.value,
-               CASE WHEN f.value IS NOT NULL THEN w.value END, 1, f.snapshot_id, f.depth, f.grp, f.leaf
-        FROM {facts} f
-        JOIN elements e ON e.code = f.element_code AND e.aggregation = 'weighted_mean'
-        LEFT JOIN (SELECT * FROM {facts} WHERE element_code IN (SELECT weight FROM elements)) w
+        JOIN elements e ON e.code = f.element_code AND f.agg = 'weighted_mean'
+        LEFT JOIN (SELECT region_code, element_code, period, value FROM {facts}
+                   WHERE element_code IN (SELECT weight FROM elements)) w
                ON w.region_code = f.region_code AND w.element_code = e.weight AND w.period = f.period""")  # noqa: S608
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
+        SELECT region_code, element_code, period, value AS value_sum, NULL::DOUBLE AS weight_sum,
+               1::BIGINT AS n_facts, snapshot_id, depth, grp, leaf, parent
+        FROM {facts} WHERE agg IN ('sum', 'none')
+        UNION ALL SELECT * FROM {name}_w""")  # noqa: S608
 
 
 def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int, period: str,
@@ -204,15 +214,20 @@ def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int, per
     with their region's depth, group and leaf flag) build ``group_rows`` (grp, rollup columns; a
     view over ``acc`` and ``group_upper``): every region of the groups present (``groups``, when
     the caller knows them), with coverage."""
-    _own_rows(con, "cur", "acc")
+    _own_rows(con, "cur", "own")
+    # ``acc``: the sums up the tree (a region's own rows stay in ``own``); ``allrows``: both
+    con.execute("CREATE OR REPLACE TEMP TABLE acc AS SELECT * FROM own WHERE false")
+    con.execute("CREATE OR REPLACE TEMP VIEW allrows AS SELECT * FROM own UNION ALL SELECT * FROM acc")
     for depth in range(max_depth, split, -1):   # deepest first, up to the group's own row
+        # grouped by the parent each row carries; the parents' own parents joined after grouping
         con.execute(
             """INSERT INTO acc
-               SELECT r.parent, a.element_code, a.period, sum(a.value_sum), sum(a.weight_sum),
-                      sum(a.n_facts), max(a.snapshot_id), $depth - 1, a.grp, false
-               FROM acc a JOIN regions r ON r.code = a.region_code
-               JOIN elements e ON e.code = a.element_code AND e.aggregation <> 'none'
-               WHERE a.depth = $depth GROUP BY r.parent, a.element_code, a.period, a.grp""", {"depth": depth})
+               SELECT s.*, p.parent FROM (
+                 SELECT a.parent AS region_code, a.element_code, a.period, sum(a.value_sum),
+                        sum(a.weight_sum), sum(a.n_facts), max(a.snapshot_id), $depth - 1, a.grp, false
+                 FROM allrows a JOIN elements e ON e.code = a.element_code AND e.aggregation <> 'none'
+                 WHERE a.depth = $depth GROUP BY a.parent, a.element_code, a.period, a.grp) s
+               JOIN regions p ON p.code = s.region_code""", {"depth": depth})
     # a leaf's rows are its own facts, one per key: only the rows of regions with children need
     # summing. Coverage reads the unit totals of its few elements from a small table of their own
     # (a join against every row of the group cost ~0.5 s per province shard at national scale).
@@ -220,14 +235,14 @@ def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int, per
     con.execute(
         """CREATE OR REPLACE TEMP TABLE covbase AS
            SELECT region_code, element_code, period, sum(value_sum) AS value_sum, max(snapshot_id) AS snapshot_id
-           FROM acc WHERE element_code IN (SELECT element FROM coverage_spec)
+           FROM allrows WHERE element_code IN (SELECT element FROM coverage_spec)
            GROUP BY region_code, element_code, period""")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE group_upper AS
             SELECT grp, {_OUT} FROM (
               SELECT grp, region_code, element_code, period, sum(value_sum) AS value_sum,
                      sum(weight_sum) AS weight_sum, sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
-              FROM acc WHERE NOT leaf GROUP BY grp, region_code, element_code, period)
+              FROM allrows WHERE NOT leaf GROUP BY grp, region_code, element_code, period)
             UNION ALL
             SELECT g.grp, {_OUT} FROM (
               SELECT c.ancestor AS region_code, cs.element || '@' || cs.level AS element_code, p.period,
@@ -242,22 +257,22 @@ def build_groups(con: duckdb.DuckDBPyConnection, max_depth: int, split: int, per
               GROUP BY ALL HAVING count(rb.value_sum) > 0) x
             JOIN regions g ON g.code = x.region_code""",  # noqa: S608
         {"period": period, **({} if groups is None else {"groups": groups})})
-    # the leaf rows are not copied again: the view reads them from ``acc`` where they are
+    # the leaf rows are not copied: the view reads them from the facts where they are
     con.execute(f"""CREATE OR REPLACE TEMP VIEW group_rows AS
-                    SELECT grp, {_OUT} FROM acc WHERE leaf UNION ALL SELECT * FROM group_upper""")  # noqa: S608
+                    SELECT grp, {_OUT} FROM own WHERE leaf UNION ALL SELECT * FROM group_upper""")  # noqa: S608
     con.execute("DROP TABLE covbase")
 
 
 def build_top(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     """From ``rootcur`` (the root's own facts) and ``prov`` (every group's own rows, one quarter)
     build ``top_rows``: the root's rows and the groups' rows."""
-    _own_rows(con, "rootcur", "acc_top")
+    _own_rows(con, "rootcur", "own_top")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE base_top AS
             SELECT region_code, element_code, period, sum(value_sum) AS value_sum,
                    sum(weight_sum) AS weight_sum, sum(n_facts) AS n_facts, max(snapshot_id) AS snapshot_id
             FROM (SELECT region_code, element_code, period, value_sum, weight_sum, n_facts, snapshot_id
-                  FROM acc_top
+                  FROM own_top
                   UNION ALL
                   SELECT $root, p.element_code, p.period, p.value_sum, p.weight_sum, p.n_facts, p.snapshot_id
                   FROM prov p JOIN elements e ON e.code = p.element_code AND e.aggregation <> 'none')
@@ -281,7 +296,7 @@ def build_top(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
               GROUP BY parts.element, parts.level, parts.period HAVING sum(parts.n) > 0)
             UNION ALL
             SELECT {_OUT} FROM prov""", {"root": layout.root, "root_level": layout.root_level})  # noqa: S608
-    con.execute("DROP TABLE acc_top; DROP TABLE base_top")
+    con.execute("DROP VIEW own_top; DROP TABLE own_top_w; DROP TABLE base_top")
 
 
 SMALL_SHARD_ROWS = 100_000

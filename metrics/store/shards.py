@@ -15,7 +15,8 @@ import duckdb
 import pyarrow as pa
 
 from metrics.store.log import FactLog, Quarter
-from metrics.store.rollups import TOP, Layout, build_groups, build_top, connect, fsync_dir, sql_path, write_shard
+from metrics.store.rollups import (FACT_REGION_COLUMNS, FACT_REGION_JOINS, TOP, Layout, build_groups, build_top,
+                                   connect, fsync_dir, sql_path, write_shard)
 
 ShardMap = dict[str, dict[str, str]]
 _FACT_COLS = "region_code, element_code, period, value, snapshot_id"
@@ -83,12 +84,13 @@ def _split_current(con: duckdb.DuckDBPyConnection, layout: Layout, groups: list[
     holds, when known (the regions joined are then theirs, not all 5·10⁵)."""
     where = "" if groups is None else " AND r.grp IN (SELECT unnest($groups::VARCHAR[]))"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cur AS
-                    SELECT f.*, r.grp, r.depth, r.leaf FROM allcur f
-                    JOIN regions r ON r.code = f.region_code AND r.depth >= $split{where}""",  # noqa: S608
+                    SELECT f.*, {FACT_REGION_COLUMNS} FROM allcur f
+                    JOIN regions r ON r.code = f.region_code AND r.depth >= $split{where} {FACT_REGION_JOINS}""",  # noqa: S608
                 {"split": layout.split, **({} if groups is None else {"groups": groups})})
-    con.execute("""CREATE OR REPLACE TEMP TABLE rootcur AS
-                   SELECT f.*, r.grp, r.depth, r.leaf FROM allcur f JOIN regions r ON r.code = f.region_code
-                   WHERE f.region_code = $root""", {"root": layout.root})
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE rootcur AS
+                    SELECT f.*, {FACT_REGION_COLUMNS} FROM allcur f
+                    JOIN regions r ON r.code = f.region_code {FACT_REGION_JOINS}
+                    WHERE f.region_code = $root""", {"root": layout.root})  # noqa: S608
 
 
 def _sql_text(text: str) -> str:
@@ -138,8 +140,9 @@ def rebuild(root: Path, layout: Layout, log: FactLog, active: set[int], tag: str
                 for g, lo, hi in layout.group_ranges:
                     # the group's current facts straight into ``cur`` (no root rows in its range)
                     con.execute(f"""CREATE OR REPLACE TEMP TABLE cur AS
-                                    SELECT f.*, r.grp, r.depth, r.leaf FROM ({pick}) f
-                                    JOIN regions r ON r.code = f.region_code AND r.grp = $g""",  # noqa: S608
+                                    SELECT f.*, {FACT_REGION_COLUMNS} FROM ({pick}) f
+                                    JOIN regions r ON r.code = f.region_code AND r.grp = $g
+                                    {FACT_REGION_JOINS}""",  # noqa: S608
                                 {**source, "ids": ids, "lo": lo, "hi": hi, "g": g})
                     build_groups(con, _max_depth(layout), layout.split, p, [g])
                     con.execute(f"INSERT INTO prov_all SELECT {_ROLLUP_COLS} FROM group_rows WHERE region_code = grp")  # noqa: S608
