@@ -25,7 +25,7 @@ class RegionFileError(ValueError):
     """A region CSV that cannot be loaded; the message is for the user (Chinese)."""
 
 
-@dataclass
+@dataclass(slots=True)     # 5·10⁵ of them at national scale: ~120 MB less without a __dict__ each
 class Region:
     code: str
     name: str
