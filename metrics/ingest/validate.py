@@ -256,7 +256,7 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     at = at[ok[at]]                        # the valid rows, in key order (their keys are unique now)
     in_file = KeyTable.presorted(keys[at], value[at])
     pairs = [(coder.element_id[a], coder.element_id[b]) for a, b in ratio_pairs(cat).itertuples(index=False)]
-    current = _current(rules, coder, region, period, ok)
+    current = _current(rules, coder, region, period)
     if len(at) and pairs:
         for code, rows, extra in _ratio_errors(keys, value, at, in_file, current, pairs, coder, cat):
             errors.append(_issues_at(code, v, rows, v["column"], value=v["value"], **extra))
@@ -272,8 +272,10 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
     if report.errors.empty and len(rows):
         stock = element.table({e.code: e.temporal == "stock" for e in cat.elements.values()}, dtype=bool)
         cumulative = element.table({e.code: e.cumulative for e in cat.elements.values()}, dtype=bool)
-        for code, at_rows, prev in _warnings(keys, value, at, in_file, current, stock, cumulative,
-                                            float(rules.large_change_factor)):
+        quarters = {p for p in period.values if p is not None}
+        in_file_before = any(periods.shift(p, -1) in quarters for p in quarters)
+        for code, at_rows, prev in _warnings(keys, value, at, in_file if in_file_before else None, current, stock,
+                                            cumulative, float(rules.large_change_factor)):
             warnings.append(_issues_at(code, v, at_rows, v["column"], value=v["value"], other=prev))
     report.warnings = rp.concat_issues(warnings)
     return report
@@ -380,19 +382,15 @@ def lookup(keys: np.ndarray, table: pd.DataFrame | KeyTable) -> np.ndarray:
     return (table if isinstance(table, KeyTable) else KeyTable.of(table)).get(np.asarray(keys, dtype=np.int64))
 
 
-def _current(rules: Rules, coder: KeyCoder, region: Resolved, period: Resolved, ok: np.ndarray) -> KeyTable:
+def _current(rules: Rules, coder: KeyCoder, region: Resolved, period: Resolved) -> KeyTable:
     """The store's current values the checks compare with: every published leaf value of the file's
     regions, in its quarters and the quarters before them (last quarter's value, and a ratio's
     other part, are the same region's). One read of those (group, quarter) shards: no key made
     per row (a province's quarter: 2.3·10⁶ rows, 4.7·10⁶ keys with last quarter's)."""
-    if rules.current_values is None or not ok.any():
+    regions = sorted({c for c in region.values if c is not None})        # rows not valid read too: harmless
+    quarters = {p for p in period.values if p is not None}
+    if rules.current_values is None or not regions or not quarters:
         return KeyTable.presorted(np.array([], dtype=np.int64), np.array([]))
-    used = np.zeros(len(region.values) + 1, dtype=bool)
-    used[region.idx[ok]] = True
-    regions = sorted({c for c, u in zip(region.values, used) if u and c is not None})
-    used = np.zeros(len(period.values) + 1, dtype=bool)
-    used[period.idx[ok]] = True
-    quarters = {p for p, u in zip(period.values, used) if u and p is not None}
     quarters = sorted(quarters | {periods.shift(p, -1) for p in quarters if coder.period_id(p) > 0})
     got = rules.current_values(regions, coder.elements, quarters)
     rid = np.array([coder.region_id(c) for c in regions], dtype=np.int64)
@@ -456,13 +454,13 @@ def _ratio_errors(keys: np.ndarray, value: np.ndarray, at: np.ndarray, in_file: 
                        {"key": "msg_denominator_below_numerator", "other": names[coder.elements[num]]})
 
 
-def _warnings(keys: np.ndarray, value: np.ndarray, rows: np.ndarray, in_file: KeyTable, current: KeyTable,
+def _warnings(keys: np.ndarray, value: np.ndarray, rows: np.ndarray, in_file: KeyTable | None, current: KeyTable,
               stock: np.ndarray, cumulative: np.ndarray, factor: float):
     """large_change and decreasing_cumulative against last quarter (in the file, else in the store):
     (code, rows, last quarter's values) for the published ``rows`` (in key order: the look-ups
-    walk the tables once)."""
+    walk the tables once). ``in_file`` None: the file holds no quarter before one of its own."""
     k, val = keys[rows], value[rows]
-    from_file = in_file.get(k - 1)
+    from_file = in_file.get(k - 1) if in_file is not None else np.full(len(k), np.nan)
     prev = np.where(np.isnan(from_file), current.get(k - 1), from_file)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(prev > 0, val / prev, np.nan)
