@@ -16,7 +16,6 @@ is > 0") is stored as element ``code@level`` with counts in value_sum/weight_sum
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import hashlib
 import json
@@ -145,11 +144,14 @@ class Layout:
                    shard_of, frozenset(c for c, is_leaf in zip(codes, leaf) if is_leaf),
                    digest.hexdigest()[:16], split, group_ranges)
 
-    @functools.cached_property
-    def fact_group(self) -> dict[str, str]:
-        """Region code -> the group whose shards hold its leaf facts (``TOP``: the root's own)."""
-        return dict(zip(self.regions["code"].tolist(),
-                        self.regions["grp"].where(self.regions["grp"].notna(), TOP).tolist()))
+    def fact_group(self, code: str) -> str | None:
+        """The group whose shards hold ``code``'s own facts (``TOP``: the root's, when split; None:
+        not a region). A child of the root has its rollup rows in the top shard but its facts in
+        its own group's: read from ``shard_of``, no second map of 5·10⁵ regions."""
+        group = self.shard_of.get(code)
+        if group == TOP and code != self.root:
+            return code
+        return group
 
     def load(self, con: duckdb.DuckDBPyConnection, closure_groups: list[str] | None = None) -> None:
         """Create the layout tables (regions, elements, coverage_spec, unit_counts, closure).
@@ -183,7 +185,10 @@ class Layout:
 
 # the region columns every current fact carries into the rollups (joined once, when the quarter's
 # facts are split off: ``shards._split_current``)
-FACT_REGION_COLUMNS = "r.grp, r.depth, r.leaf, r.parent, e.aggregation AS agg"
+FACT_REGION_COLUMNS = """r.grp, r.depth, r.leaf, r.parent,
+    CASE e.aggregation WHEN 'weighted_mean' THEN 2 WHEN 'sum' THEN 1 WHEN 'none' THEN 1 END::TINYINT AS agg"""
+# agg: 1 a region's own value is its contribution, 2 a weighted mean's (value × weight), NULL an
+# element the catalog does not know (kept among the facts, never summed)
 FACT_REGION_JOINS = "LEFT JOIN elements e ON e.code = f.element_code"
 
 
@@ -197,14 +202,14 @@ def _own_rows(con: duckdb.DuckDBPyConnection, facts: str, name: str) -> None:
                CASE WHEN f.value IS NOT NULL THEN w.value END AS weight_sum, 1::BIGINT AS n_facts,
                f.snapshot_id, f.depth, f.grp, f.leaf, f.parent
         FROM {facts} f
-        JOIN elements e ON e.code = f.element_code AND f.agg = 'weighted_mean'
+        JOIN elements e ON e.code = f.element_code AND f.agg = 2
         LEFT JOIN (SELECT region_code, element_code, period, value FROM {facts}
                    WHERE element_code IN (SELECT weight FROM elements)) w
                ON w.region_code = f.region_code AND w.element_code = e.weight AND w.period = f.period""")  # noqa: S608
     con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
         SELECT region_code, element_code, period, value AS value_sum, NULL::DOUBLE AS weight_sum,
                1::BIGINT AS n_facts, snapshot_id, depth, grp, leaf, parent
-        FROM {facts} WHERE agg IN ('sum', 'none')
+        FROM {facts} WHERE agg = 1
         UNION ALL SELECT * FROM {name}_w""")  # noqa: S608
 
 

@@ -158,8 +158,7 @@ class ReadMixin:
         validator reads a province's two quarters this way: 4.7·10⁶ values at national scale)."""
         empty = {"r": np.array([], dtype=np.int64), "e": np.array([], dtype=np.int64),
                  "p": np.array([], dtype=np.int64), "value": np.array([]), "snapshot_id": np.array([], dtype=np.int32)}
-        fact_group = self.layout.fact_group
-        groups = {fact_group[c] for c in regions if c in fact_group}
+        groups = {self.layout.fact_group(c) for c in regions} - {None}
         shards = self._shards()
         files = sorted({self._shard_root() / shards[q][g] for q in quarters for g in groups if g in shards.get(q, {})})
         if not files or not len(elements):
