@@ -16,6 +16,7 @@ is > 0") is stored as element ``code@level`` with counts in value_sum/weight_sum
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import json
@@ -87,6 +88,7 @@ class Layout:
     fingerprint: str
     split: int                     # 1: one group per child of the root, plus a top shard; 0: one group
     group_ranges: list[tuple[str, str, str]]   # (group, lowest code, highest code): log scans prune by it
+    group_rows: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)   # group -> its slice of ``regions``
 
     @classmethod
     def of(cls, hierarchy: Hierarchy, catalog: Catalog, split: int | None = None) -> Layout:
@@ -140,9 +142,11 @@ class Layout:
         below = regions[regions["grp"].notna()]
         ranges = below.groupby("grp")["code"].agg(["min", "max"])
         group_ranges = [(g, lo, hi) for g, lo, hi in zip(ranges.index, ranges["min"], ranges["max"])]
+        # a group's regions are one slice of ``regions`` (the hierarchy's pre-order)
+        slices = {codes[i]: (i, ordered[i].order_end) for i in np.flatnonzero(depth == split).tolist()}
         return cls(regions, elements, coverage, unit_counts, hierarchy.root.code, hierarchy.root.level,
                    shard_of, frozenset(c for c, is_leaf in zip(codes, leaf) if is_leaf),
-                   digest.hexdigest()[:16], split, group_ranges)
+                   digest.hexdigest()[:16], split, group_ranges, slices)
 
     def fact_group(self, code: str) -> str | None:
         """The group whose shards hold ``code``'s own facts (``TOP``: the root's, when split; None:
@@ -153,11 +157,21 @@ class Layout:
             return code
         return group
 
-    def load(self, con: duckdb.DuckDBPyConnection, closure_groups: list[str] | None = None) -> None:
+    def regions_of(self, groups: list[str]) -> pd.DataFrame:
+        """The rows of ``regions`` above the groups (depth < split) and in ``groups``."""
+        top = np.flatnonzero(self.regions["depth"].to_numpy() < self.split)
+        parts = [np.arange(*self.group_rows[g]) for g in sorted(set(groups)) if g in self.group_rows]
+        return self.regions.iloc[np.concatenate([top, *parts])] if parts else self.regions.iloc[top]
+
+    def load(self, con: duckdb.DuckDBPyConnection, closure_groups: list[str] | None = None,
+             groups: list[str] | None = None) -> None:
         """Create the layout tables (regions, elements, coverage_spec, unit_counts, closure).
         ``closure_groups``: the groups whose coverage units the closure needs (None: all) — a
-        publish of one province needs 1/31 of the nation's (building all took ~0.8 s)."""
-        for name, frame in (("regions", self.regions), ("elements", self.elements),
+        publish of one province needs 1/31 of the nation's (building all took ~0.8 s).
+        ``groups``: the only groups whose regions are needed (None: every region) — the joins of a
+        publish of one province then build on its 1/31 of the 5·10⁵ regions."""
+        regions = self.regions if groups is None else self.regions_of(groups)
+        for name, frame in (("regions", regions), ("elements", self.elements),
                             ("coverage_spec", self.coverage), ("unit_counts", self.unit_counts)):
             con.register(f"{name}_df", frame)
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")  # noqa: S608

@@ -202,6 +202,15 @@ def _current_of_snapshot(con: duckdb.DuckDBPyConnection, layout: Layout, log: Fa
     con.execute("DROP TABLE IF EXISTS candidates")
 
 
+def _touched(layout: Layout, rows: pa.Table) -> set[tuple[str, str | None]]:
+    """The (quarter, group) pairs of ``rows`` (region_code, period): the group that holds each
+    region's rollup rows below the root, None for the root's own (as ``regions.grp``)."""
+    pairs = rows.group_by(["period", "region_code"]).aggregate([])
+    return {(p, None if r == layout.root and layout.split else layout.fact_group(r))
+            for p, r in zip(pairs["period"].to_pylist(), pairs["region_code"].to_pylist())
+            if layout.fact_group(r) is not None}
+
+
 def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_id: int, active: set[int],
           tag: str, published: pa.Table | None = None) -> ShardMap:
     """The shard set after one event on ``snapshot_id`` (publish, retract or restore), given the
@@ -212,23 +221,25 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
     spares reading them back from the log."""
     con = connect()
     try:
-        layout.load(con, closure_groups=[])       # the closure of the touched groups follows
-        dataset = log.facts_dataset()
-        if dataset is not None:
-            con.register("log_ds", dataset)
         ids = sorted(active)
         if published is not None and snapshot_id == max(active, default=0):
+            # the (quarter, group) pairs touched, from the rows' few distinct (quarter, region); only
+            # those groups' regions are loaded (1/31 of them for a province at national scale)
+            pairs = _touched(layout, published)
+            layout.load(con, closure_groups=[], groups=[g for _, g in pairs if g is not None])
             # the snapshot's rows read where they are (no copy of 10⁶ rows into DuckDB first)
             con.register("newvals", published.select(_FACT_COLS.split(", ")))
             con.execute("CREATE TEMP VIEW keys AS SELECT region_code, element_code, period FROM newvals")
         else:
+            layout.load(con, closure_groups=[])
+            dataset = log.facts_dataset()
+            if dataset is not None:
+                con.register("log_ds", dataset)
             _current_of_snapshot(con, layout, log, snapshot_id, ids)
+            pairs = con.execute("""SELECT DISTINCT k.period, r.grp
+                                   FROM (SELECT DISTINCT period, region_code FROM keys) k
+                                   JOIN regions r ON r.code = k.region_code""").fetchall()
         out: ShardMap = {p: dict(g) for p, g in shards.items()}
-        # the (quarter, group) pairs touched: the keys' few distinct (quarter, region) first, then
-        # their groups (a join of every key with 5·10⁵ regions cost ~0.06 s a time at national scale)
-        pairs = con.execute("""SELECT DISTINCT k.period, r.grp
-                               FROM (SELECT DISTINCT period, region_code FROM keys) k
-                               JOIN regions r ON r.code = k.region_code""").fetchall()
         layout.load_closure(con, sorted({g for _, g in pairs if g is not None}))
         for p in sorted({q for q, _ in pairs}):
             touched = sorted({g for q, g in pairs if q == p and g is not None})
