@@ -158,9 +158,11 @@ class Layout:
         return group
 
     def regions_of(self, groups: list[str]) -> pd.DataFrame:
-        """The rows of ``regions`` above the groups (depth < split) and in ``groups``."""
-        top = np.flatnonzero(self.regions["depth"].to_numpy() < self.split)
-        parts = [np.arange(*self.group_rows[g]) for g in sorted(set(groups)) if g in self.group_rows]
+        """The rows of ``regions`` down to the groups themselves (depth <= split: the top shard
+        holds every group's own rows) and every row below ``groups``."""
+        top = np.flatnonzero(self.regions["depth"].to_numpy() <= self.split)
+        parts = [np.arange(self.group_rows[g][0] + 1, self.group_rows[g][1])      # the group's own row is in ``top``
+                 for g in sorted(set(groups)) if g in self.group_rows]
         return self.regions.iloc[np.concatenate([top, *parts])] if parts else self.regions.iloc[top]
 
     def load(self, con: duckdb.DuckDBPyConnection, closure_groups: list[str] | None = None,
