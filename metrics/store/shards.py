@@ -15,8 +15,18 @@ import duckdb
 import pyarrow as pa
 
 from metrics.store.log import FactLog, Quarter
-from metrics.store.rollups import (FACT_REGION_COLUMNS, FACT_REGION_JOINS, TOP, Layout, build_groups, build_top,
-                                   connect, fsync_dir, sql_path, write_shard)
+from metrics.store.rollups import (
+    FACT_REGION_COLUMNS,
+    FACT_REGION_JOINS,
+    TOP,
+    Layout,
+    build_groups,
+    build_top,
+    connect,
+    fsync_dir,
+    sql_path,
+    write_shard,
+)
 
 ShardMap = dict[str, dict[str, str]]
 _FACT_COLS = "region_code, element_code, period, value, snapshot_id"
