@@ -178,7 +178,7 @@ def read_sheets(data: bytes) -> list[Sheet]:
 
 def is_totals_label(cells: pd.Series) -> np.ndarray:
     """合计/总计/小计 anywhere in the cell, or the cell is "total" (Arrow's string kernels on the
-    column as it is; only non-ASCII cells can hold the Chinese words, only short ones "total")."""
+    column as it is; only non-ASCII cells can hold the Chinese words)."""
     arr = pa.array(cells.astype(str) if cells.dtype != "str" else cells, type=pa.large_string(), from_pandas=True)
     hit = np.zeros(len(arr), dtype=bool)
     wide = np.flatnonzero(~np.asarray(pc.fill_null(pc.string_is_ascii(arr), True), dtype=bool))
@@ -188,10 +188,10 @@ def is_totals_label(cells: pd.Series) -> np.ndarray:
         for word in TOTALS_WORDS:
             found |= np.asarray(pc.fill_null(pc.match_substring(sub, word), False), dtype=bool)
         hit[wide] = found
-    short = np.flatnonzero(np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(arr), 9), False), dtype=bool))
-    if len(short):
-        sub = pc.utf8_lower(pc.utf8_trim_whitespace(arr.take(pa.array(short))))
-        hit[short] |= np.asarray(pc.fill_null(pc.equal(sub, "total"), False), dtype=bool)
+    # "total" in any case with white space around: an anchored pattern fails at the first character
+    # of nearly every cell (no copy of the column trimmed and lower-cased)
+    hit |= np.asarray(pc.fill_null(pc.match_substring_regex(arr, r"^[\s\p{Z}]*(?i:total)[\s\p{Z}]*$"), False),
+                      dtype=bool)
     return hit
 
 
@@ -234,7 +234,8 @@ def _find_header(cells: pd.DataFrame) -> int | None:
 def _blank(cells: pd.Series) -> np.ndarray:
     """Cells that are empty or only white space."""
     arr = pa.array(cells.astype(str) if cells.dtype != "str" else cells, type=pa.large_string(), from_pandas=True)
-    return np.asarray(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(arr), ""), False), dtype=bool)
+    empty = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))   # no trimmed copy made
+    return np.asarray(pc.fill_null(empty, False), dtype=bool)
 
 
 def _repeat(value, n: int, index=None) -> pd.Series:

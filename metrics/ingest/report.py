@@ -93,13 +93,13 @@ class Report:
     sha256: str
     layout: str = ""
     rows_read: int = 0
-    facts: pd.DataFrame = field(default_factory=pd.DataFrame)      # region_code, element_code, period, value, row, sheet, column
+    facts: pd.DataFrame = field(default_factory=pd.DataFrame)      # region_code, element_code, period (categorical), value, row, sheet, column, key
     errors: pd.DataFrame = field(default_factory=empty_issues)
     warnings: pd.DataFrame = field(default_factory=empty_issues)
     ignored: int = 0
     fatal: str | None = None          # a file that could not be read: one message, nothing else
     fatal_en: str | None = None
-    current: pd.DataFrame | None = None   # current store values for the file's keys (dry run)
+    current: object = None   # the store's current values around the file (validate.KeyTable: .get(keys)), for the dry run
 
     @property
     def ok(self) -> bool:
