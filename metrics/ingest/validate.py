@@ -383,24 +383,34 @@ def lookup(keys: np.ndarray, table: pd.DataFrame | KeyTable) -> np.ndarray:
 
 
 def _current(rules: Rules, coder: KeyCoder, region: Resolved, period: Resolved) -> KeyTable:
-    """The store's current values the checks compare with: every published leaf value of the file's
-    regions, in its quarters and the quarters before them (last quarter's value, and a ratio's
-    other part, are the same region's). One read of those (group, quarter) shards: no key made
-    per row (a province's quarter: 2.3·10⁶ rows, 4.7·10⁶ keys with last quarter's)."""
+    """The store's current values the checks compare with, for the file's regions: every element
+    in the file's quarters (a ratio's other part is the same region's and quarter's), and in the
+    quarters before them the elements whose last value is compared (stocks, cumulative counts).
+    One read of those (group, quarter) shards: no key made per row (a province's quarter: 2.3·10⁶
+    rows, ~4·10⁶ values with last quarter's)."""
     regions = sorted({c for c in region.values if c is not None})        # rows not valid read too: harmless
-    quarters = {p for p in period.values if p is not None}
+    quarters = sorted({p for p in period.values if p is not None})
     if rules.current_values is None or not regions or not quarters:
         return KeyTable.presorted(np.array([], dtype=np.int64), np.array([]))
-    quarters = sorted(quarters | {periods.shift(p, -1) for p in quarters if coder.period_id(p) > 0})
-    got = rules.current_values(regions, coder.elements, quarters)
+    before = sorted({periods.shift(p, -1) for p in quarters if coder.period_id(p) > 0} - set(quarters))
+    compared = [e.code for e in rules.catalog.elements.values() if e.temporal == "stock" or e.cumulative]
     rid = np.array([coder.region_id(c) for c in regions], dtype=np.int64)
-    pid = np.array([coder.period_id(p) for p in quarters], dtype=np.int64)
-    key = rid[np.asarray(got["r"], dtype=np.int64)]          # in place: 4.7·10⁶ keys at national scale
-    key *= coder.n_el
-    key += got["e"]
-    key *= coder.P
-    key += pid[np.asarray(got["p"], dtype=np.int64)]
-    return KeyTable(key, got["value"])
+    parts = []
+    for qs, elements in ((quarters, coder.elements), (before, compared)):
+        if not qs or not elements:
+            continue
+        got = rules.current_values(regions, elements, qs)
+        eid = np.array([coder.element_id[e] for e in elements], dtype=np.int64)
+        pid = np.array([coder.period_id(p) for p in qs], dtype=np.int64)
+        key = rid[np.asarray(got["r"], dtype=np.int64)]          # in place: millions of keys at national scale
+        key *= coder.n_el
+        key += eid[np.asarray(got["e"], dtype=np.int64)]
+        key *= coder.P
+        key += pid[np.asarray(got["p"], dtype=np.int64)]
+        parts.append((key, np.asarray(got["value"], dtype=float)))
+    if not parts:
+        return KeyTable.presorted(np.array([], dtype=np.int64), np.array([]))
+    return KeyTable(np.concatenate([k for k, _ in parts]), np.concatenate([v for _, v in parts]))
 
 
 def current_from(facts: pd.DataFrame) -> CurrentValues:
