@@ -176,10 +176,15 @@ def read_sheets(data: bytes) -> list[Sheet]:
     return [Sheet("", read_csv_text(text, utf8))]
 
 
+def _arrow_text(cells: pd.Series) -> pa.Array:
+    """A column of cells as Arrow text (zero-copy for pandas' own string columns)."""
+    return pa.array(cells.astype(str) if cells.dtype != "str" else cells, type=pa.large_string(), from_pandas=True)
+
+
 def is_totals_label(cells: pd.Series) -> np.ndarray:
     """合计/总计/小计 anywhere in the cell, or the cell is "total" (Arrow's string kernels on the
     column as it is; only non-ASCII cells can hold the Chinese words)."""
-    arr = pa.array(cells.astype(str) if cells.dtype != "str" else cells, type=pa.large_string(), from_pandas=True)
+    arr = _arrow_text(cells)
     hit = np.zeros(len(arr), dtype=bool)
     wide = np.flatnonzero(~np.asarray(pc.fill_null(pc.string_is_ascii(arr), True), dtype=bool))
     if len(wide):
@@ -233,7 +238,7 @@ def _find_header(cells: pd.DataFrame) -> int | None:
 
 def _blank(cells: pd.Series) -> np.ndarray:
     """Cells that are empty or only white space."""
-    arr = pa.array(cells.astype(str) if cells.dtype != "str" else cells, type=pa.large_string(), from_pandas=True)
+    arr = _arrow_text(cells)
     empty = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))   # no trimmed copy made
     return np.asarray(pc.fill_null(empty, False), dtype=bool)
 

@@ -270,8 +270,8 @@ def validate_raw(raw: RawUpload, report: rp.Report, rules: Rules) -> rp.Report:
         "column": v["column"].iloc[rows].reset_index(drop=True), "key": keys[rows]})
     report.current = current
     if report.errors.empty and len(rows):
-        stock = element.table({e.code: e.temporal == "stock" for e in cat.elements.values()}, dtype=bool)
-        cumulative = element.table({e.code: e.cumulative for e in cat.elements.values()}, dtype=bool)
+        stock = element.table({e.code: _large_change_checked(e) for e in cat.elements.values()}, dtype=bool)
+        cumulative = element.table({e.code: _decrease_checked(e) for e in cat.elements.values()}, dtype=bool)
         quarters = {p for p in period.values if p is not None}
         in_file_before = any(periods.shift(p, -1) in quarters for p in quarters)
         for code, at_rows, prev in _warnings(keys, value, at, in_file if in_file_before else None, current, stock,
@@ -393,7 +393,7 @@ def _current(rules: Rules, coder: KeyCoder, region: Resolved, period: Resolved) 
     if rules.current_values is None or not regions or not quarters:
         return KeyTable.presorted(np.array([], dtype=np.int64), np.array([]))
     before = sorted({periods.shift(p, -1) for p in quarters if coder.period_id(p) > 0} - set(quarters))
-    compared = [e.code for e in rules.catalog.elements.values() if e.temporal == "stock" or e.cumulative]
+    compared = [e.code for e in rules.catalog.elements.values() if _large_change_checked(e) or _decrease_checked(e)]
     rid = np.array([coder.region_id(c) for c in regions], dtype=np.int64)
     parts = []
     for qs, elements in ((quarters, coder.elements), (before, compared)):
@@ -462,6 +462,16 @@ def _ratio_errors(keys: np.ndarray, value: np.ndarray, at: np.ndarray, in_file: 
             if under.any():
                 yield ("numerator_exceeds_denominator", at[pos[under]],
                        {"key": "msg_denominator_below_numerator", "other": names[coder.elements[num]]})
+
+
+def _large_change_checked(element: Element) -> bool:
+    """A stock's value is compared with last quarter's for a large change."""
+    return element.temporal == "stock"
+
+
+def _decrease_checked(element: Element) -> bool:
+    """A cumulative count must not fall below last quarter's."""
+    return bool(element.cumulative)
 
 
 def _warnings(keys: np.ndarray, value: np.ndarray, rows: np.ndarray, in_file: KeyTable | None, current: KeyTable,

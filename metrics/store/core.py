@@ -47,7 +47,7 @@ def _now(now: dt.datetime | None) -> str:
     return (now or dt.datetime.now()).isoformat(timespec="seconds")
 
 
-def _log_rows(facts: pd.DataFrame) -> pa.Table:
+def _as_log_rows(facts: pd.DataFrame) -> pa.Table:
     """The facts as the log keeps them: text keys, float values, one row per key (the last one
     given wins), in (period, region, element) order so that each quarter's file is in region order
     (readers skip row groups by region range). Sorted and de-duplicated on the keys' integer
@@ -225,7 +225,7 @@ class Store(ReadMixin):
         missing = [c for c in ("region_code", "element_code", "period", "value") if c not in facts.columns]
         if missing:
             raise StoreError(f"数据缺少列：{', '.join(missing)}")
-        table = _log_rows(facts)
+        table = _as_log_rows(facts)
         with self._locked():
             self._recover()
             events = self.log.events()

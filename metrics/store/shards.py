@@ -192,8 +192,8 @@ def _current_of_snapshot(con: duckdb.DuckDBPyConnection, layout: Layout, log: Fa
                    value DOUBLE, snapshot_id INTEGER)""")
     ranges = {g: (lo, hi) for g, lo, hi in layout.group_ranges}
     quarters = {q.period: q for q in log.quarters(set(ids))}
-    parts = con.execute("""SELECT DISTINCT k.period, r.grp FROM keys k JOIN regions r ON r.code = k.region_code
-                           ORDER BY 1, 2 NULLS FIRST""").fetchall()
+    parts = sorted(_touched(layout, con.sql("SELECT DISTINCT period, region_code FROM keys").to_arrow_table()),
+                   key=lambda pg: (pg[0], pg[1] or ""))
     for period, grp in parts:
         if period not in quarters:          # no active snapshot has rows in that quarter
             continue
@@ -216,9 +216,9 @@ def _touched(layout: Layout, rows: pa.Table) -> set[tuple[str, str | None]]:
     """The (quarter, group) pairs of ``rows`` (region_code, period): the group that holds each
     region's rollup rows below the root, None for the root's own (as ``regions.grp``)."""
     pairs = rows.group_by(["period", "region_code"]).aggregate([])
-    return {(p, None if r == layout.root and layout.split else layout.fact_group(r))
-            for p, r in zip(pairs["period"].to_pylist(), pairs["region_code"].to_pylist())
-            if layout.fact_group(r) is not None}
+    groups = {r: layout.fact_group(r) for r in set(pairs["region_code"].to_pylist())}
+    return {(p, None if r == layout.root and layout.split else groups[r])
+            for p, r in zip(pairs["period"].to_pylist(), pairs["region_code"].to_pylist()) if groups[r] is not None}
 
 
 def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_id: int, active: set[int],
@@ -246,9 +246,7 @@ def apply(root: Path, layout: Layout, log: FactLog, shards: ShardMap, snapshot_i
             if dataset is not None:
                 con.register("log_ds", dataset)
             _current_of_snapshot(con, layout, log, snapshot_id, ids)
-            pairs = con.execute("""SELECT DISTINCT k.period, r.grp
-                                   FROM (SELECT DISTINCT period, region_code FROM keys) k
-                                   JOIN regions r ON r.code = k.region_code""").fetchall()
+            pairs = _touched(layout, con.sql("SELECT DISTINCT period, region_code FROM keys").to_arrow_table())
         out: ShardMap = {p: dict(g) for p, g in shards.items()}
         layout.load_closure(con, sorted({g for _, g in pairs if g is not None}))
         for p in sorted({q for q, _ in pairs}):
